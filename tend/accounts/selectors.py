@@ -1,0 +1,72 @@
+"""Who manages whom. Teams are few, so the subtree is walked in Python from one query."""
+
+import hashlib
+
+from django.utils import timezone
+
+from tend.accounts.models import ApiToken, Team, User
+
+
+def team_subtree_ids(root_ids: set[int]) -> set[int]:
+    children_of: dict[int | None, list[int]] = {}
+    for team_id, parent_id in Team.objects.values_list("id", "parent_id"):
+        children_of.setdefault(parent_id, []).append(team_id)
+    found: set[int] = set()
+    pending = list(root_ids)
+    while pending:
+        team_id = pending.pop()
+        if team_id in found:
+            continue
+        found.add(team_id)
+        pending.extend(children_of.get(team_id, []))
+    return found
+
+
+def managed_team_ids(user: User) -> set[int]:
+    """Teams the user manages, with every team nested below them."""
+    cache_name = "_tend_managed_team_ids"
+    if not hasattr(user, cache_name):
+        roots = set(Team.objects.filter(manager=user).values_list("id", flat=True))
+        setattr(user, cache_name, team_subtree_ids(roots) if roots else set())
+    return getattr(user, cache_name)
+
+
+def managers_of(user: User) -> list[User]:
+    """Managers of the user's team and of every team above it."""
+    managers = []
+    team = user.team
+    seen = set()
+    while team is not None and team.pk not in seen:
+        seen.add(team.pk)
+        if team.manager_id and team.manager_id != user.pk:
+            managers.append(team.manager)
+        team = team.parent
+    return managers
+
+
+def user_for_api_token(raw_token: str) -> User | None:
+    digest = hashlib.sha256(raw_token.encode()).hexdigest()
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=digest, revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    # Record use at most once a minute: a script calling in a loop should not write every time.
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+def assignable_users(user: User):
+    """Users this user may hand a customer or task to."""
+    if user.is_admin:
+        return User.objects.filter(is_active=True)
+    team_ids = managed_team_ids(user)
+    if team_ids:
+        return User.objects.filter(is_active=True, team_id__in=team_ids) | User.objects.filter(
+            pk=user.pk
+        )
+    return User.objects.filter(pk=user.pk)

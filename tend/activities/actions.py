@@ -1,0 +1,185 @@
+"""Writes to activities and tasks. Logging an activity moves the customer's time nodes
+(first and last contact, next follow-up) in the same transaction."""
+
+import uuid
+
+from django.db import transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tend.accounts.models import User
+from tend.accounts.selectors import assignable_users
+from tend.activities.inputs import ActivityInput, TaskInput
+from tend.activities.models import Activity, Task
+from tend.audit.actions import diff, record_change, snapshot
+from tend.audit.models import AuditAction
+from tend.core.errors import NotFound, ValidationFailed
+from tend.core.inputs import clean_input
+from tend.customers.models import Contact, Customer
+from tend.customers.selectors import access_customer
+
+ACTIVITY_FIELDS = [
+    "kind", "occurred_at", "summary", "outcome", "valid_communication", "next_follow_up_on",
+    "contact",
+]
+TASK_FIELDS = ["title", "kind", "due_at", "notes", "assignee", "customer", "done_at"]
+
+
+def _resolve_contact(customer: Customer, contact_id) -> Contact | None:
+    if not contact_id:
+        return None
+    contact = Contact.objects.filter(
+        pk=contact_id, customer=customer, deleted_at__isnull=True
+    ).first()
+    if contact is None:
+        raise ValidationFailed(
+            field_errors={"contact": [_("This contact does not belong to the customer.")]}
+        )
+    return contact
+
+
+def refresh_contact_time_nodes(customer_id: int) -> None:
+    """Recompute first and last contact from the customer's live activities."""
+    bounds = Activity.objects.filter(customer_id=customer_id, deleted_at__isnull=True).aggregate(
+        first=Min("occurred_at"), last=Max("occurred_at")
+    )
+    Customer.objects.filter(pk=customer_id).update(
+        first_contact_at=bounds["first"], last_contact_at=bounds["last"]
+    )
+
+
+def _after_activity_change(activity: Activity) -> None:
+    refresh_contact_time_nodes(activity.customer_id)
+    if activity.next_follow_up_on:
+        Customer.objects.filter(pk=activity.customer_id).update(
+            next_follow_up_on=activity.next_follow_up_on, updated_at=timezone.now()
+        )
+
+
+@transaction.atomic
+def log_activity(*, actor: User, customer: Customer, data: dict) -> Activity:
+    cleaned = clean_input(ActivityInput, data)
+    contact = _resolve_contact(customer, cleaned.pop("contact"))
+    activity = Activity.objects.create(customer=customer, contact=contact, author=actor, **cleaned)
+    _after_activity_change(activity)
+    record_change(
+        actor=actor, action=AuditAction.CREATE, instance=activity, customer_id=customer.pk,
+        changes=diff({}, snapshot(activity, ACTIVITY_FIELDS)),
+    )
+    return activity
+
+
+@transaction.atomic
+def update_activity(*, actor: User, activity: Activity, data: dict) -> Activity:
+    current = {name: getattr(activity, name) for name in ACTIVITY_FIELDS if name != "contact"}
+    current["contact"] = activity.contact_id
+    cleaned = clean_input(ActivityInput, data, current=current)
+    activity = Activity.objects.select_for_update().get(pk=activity.pk)
+    before = snapshot(activity, ACTIVITY_FIELDS)
+    if "contact" in cleaned:
+        cleaned["contact"] = _resolve_contact(activity.customer, cleaned["contact"])
+    for name, value in cleaned.items():
+        setattr(activity, name, value)
+    activity.save(update_fields=[*cleaned, "updated_at"])
+    _after_activity_change(activity)
+    changes = diff(before, snapshot(activity, ACTIVITY_FIELDS))
+    if changes:
+        record_change(
+            actor=actor, action=AuditAction.UPDATE, instance=activity,
+            customer_id=activity.customer_id, changes=changes,
+        )
+    return activity
+
+
+@transaction.atomic
+def delete_activity(*, actor: User, activity: Activity) -> uuid.UUID:
+    batch = uuid.uuid4()
+    Activity.objects.filter(pk=activity.pk, deleted_at__isnull=True).update(
+        deleted_at=timezone.now(), deleted_by=actor, deletion_batch=batch
+    )
+    refresh_contact_time_nodes(activity.customer_id)
+    record_change(
+        actor=actor, action=AuditAction.DELETE, instance=activity, customer_id=activity.customer_id
+    )
+    return batch
+
+
+def _resolve_task_links(actor: User, cleaned: dict) -> dict:
+    """Turn assignee and customer ids into records the actor may use."""
+    if "assignee" in cleaned:
+        assignee_id = cleaned["assignee"] or actor.pk
+        assignee = assignable_users(actor).filter(pk=assignee_id).first()
+        if assignee is None:
+            raise ValidationFailed(
+                field_errors={"assignee": [_("You cannot assign tasks to this user.")]}
+            )
+        cleaned["assignee"] = assignee
+    if cleaned.get("customer"):
+        try:
+            cleaned["customer"] = access_customer(actor, cleaned["customer"])
+        except NotFound as exc:
+            raise ValidationFailed(field_errors={"customer": [_("Unknown customer.")]}) from exc
+    elif "customer" in cleaned:
+        cleaned["customer"] = None
+    return cleaned
+
+
+@transaction.atomic
+def create_task(*, actor: User, data: dict) -> Task:
+    cleaned = _resolve_task_links(actor, clean_input(TaskInput, {"assignee": None, **data}))
+    task = Task.objects.create(created_by=actor, **cleaned)
+    record_change(
+        actor=actor, action=AuditAction.CREATE, instance=task, customer_id=task.customer_id,
+        changes=diff({}, snapshot(task, TASK_FIELDS)),
+    )
+    return task
+
+
+@transaction.atomic
+def update_task(*, actor: User, task: Task, data: dict) -> Task:
+    current = {
+        "title": task.title, "kind": task.kind, "due_at": task.due_at, "notes": task.notes,
+        "assignee": task.assignee_id, "customer": task.customer_id,
+    }
+    cleaned = _resolve_task_links(actor, clean_input(TaskInput, data, current=current))
+    task = Task.objects.select_for_update().get(pk=task.pk)
+    before = snapshot(task, TASK_FIELDS)
+    for name, value in cleaned.items():
+        setattr(task, name, value)
+    task.save(update_fields=[*cleaned, "updated_at"])
+    changes = diff(before, snapshot(task, TASK_FIELDS))
+    if changes:
+        record_change(
+            actor=actor, action=AuditAction.UPDATE, instance=task, customer_id=task.customer_id,
+            changes=changes,
+        )
+    return task
+
+
+@transaction.atomic
+def set_task_done(*, actor: User, task: Task, done: bool) -> Task:
+    task = Task.objects.select_for_update().get(pk=task.pk)
+    before = snapshot(task, ["done_at"])
+    if done and task.done_at is None:
+        task.done_at = timezone.now()
+    elif not done:
+        task.done_at = None
+    task.save(update_fields=["done_at", "updated_at"])
+    changes = diff(before, snapshot(task, ["done_at"]))
+    if changes:
+        record_change(
+            actor=actor, action=AuditAction.UPDATE, instance=task, customer_id=task.customer_id,
+            changes=changes,
+        )
+    return task
+
+
+@transaction.atomic
+def delete_task(*, actor: User, task: Task) -> uuid.UUID:
+    batch = uuid.uuid4()
+    Task.objects.filter(pk=task.pk, deleted_at__isnull=True).update(
+        deleted_at=timezone.now(), deleted_by=actor, deletion_batch=batch
+    )
+    record_change(actor=actor, action=AuditAction.DELETE, instance=task, customer_id=task.customer_id)
+    return batch

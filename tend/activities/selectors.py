@@ -1,0 +1,68 @@
+from django.db.models import F, Q, QuerySet
+
+from tend.accounts.models import User
+from tend.accounts.selectors import managed_team_ids
+from tend.activities.models import Activity, Task
+from tend.core.errors import NotFound
+from tend.customers.selectors import visible_customers
+
+
+def visible_activities(user: User) -> QuerySet[Activity]:
+    return Activity.objects.filter(deleted_at__isnull=True, customer__in=visible_customers(user))
+
+
+def access_activity(user: User, activity_id) -> Activity:
+    try:
+        return visible_activities(user).select_related("customer").get(pk=int(activity_id))
+    except (Activity.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound() from exc
+
+
+def customer_timeline(customer, limit: int = 50) -> QuerySet[Activity]:
+    return (
+        Activity.objects.filter(customer=customer, deleted_at__isnull=True)
+        .select_related("author", "contact")
+        .order_by("-occurred_at", "-id")[:limit]
+    )
+
+
+def task_scope(user: User) -> Q:
+    """Tasks a user may see: assigned to or created by them, assigned to someone in a team they
+    manage, or about a customer they may see."""
+    if user.is_admin:
+        return Q()
+    scope = Q(assignee_id=user.pk) | Q(created_by_id=user.pk)
+    team_ids = managed_team_ids(user)
+    if team_ids:
+        scope |= Q(assignee__team_id__in=team_ids)
+    scope |= Q(customer__in=visible_customers(user))
+    return scope
+
+
+def visible_tasks(user: User) -> QuerySet[Task]:
+    return Task.objects.filter(task_scope(user), deleted_at__isnull=True)
+
+
+def access_task(user: User, task_id) -> Task:
+    try:
+        return visible_tasks(user).select_related("customer", "assignee").get(pk=int(task_id))
+    except (Task.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound() from exc
+
+
+def open_tasks_for(user: User) -> QuerySet[Task]:
+    """The user's own open tasks, most urgent first."""
+    return (
+        Task.objects.filter(assignee=user, done_at__isnull=True, deleted_at__isnull=True)
+        .filter(Q(customer__isnull=True) | Q(customer__deleted_at__isnull=True))
+        .select_related("customer")
+        .order_by("due_at", "id")
+    )
+
+
+def customer_tasks(customer) -> QuerySet[Task]:
+    return (
+        Task.objects.filter(customer=customer, deleted_at__isnull=True)
+        .select_related("assignee")
+        .order_by(F("done_at").asc(nulls_first=True), "due_at", "id")
+    )

@@ -1,0 +1,81 @@
+"""Chinese phone numbers and unified social credit codes, normalised to one stored form so
+that duplicate detection compares like with like."""
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext_lazy as _
+from stdnum.cn import uscc
+from stdnum.exceptions import InvalidChecksum, ValidationError as StdnumError
+
+PHONE_REGION = "CN"
+
+
+def normalize_phone(value: str) -> str:
+    """Return a valid phone number in E.164 form (+8613812345678), or raise ValidationError.
+
+    Accepts mobile numbers (13812345678, +86 138 1234 5678) and landlines with area code
+    (010-12345678, 0755 8888 8888)."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, PHONE_REGION)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(_("Enter a valid phone number."), code="invalid_phone") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(
+            _("Enter a valid phone number: a mobile number (e.g. 13812345678) or a landline with "
+              "its area code (e.g. 010-12345678)."),
+            code="invalid_phone",
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def display_phone(stored: str) -> str:
+    if not stored:
+        return ""
+    try:
+        number = phonenumbers.parse(stored, PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        return stored
+    if number.country_code == 86:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def phone_search_prefix(query: str) -> str | None:
+    """The stored-form prefix for a phone typed in a search box, or None if it is not one."""
+    digits = "".join(ch for ch in query if ch.isdigit())
+    if len(digits) < 3 or len(digits) != len(query.replace(" ", "").replace("-", "").lstrip("+")):
+        return None
+    if digits.startswith("86") and len(digits) > 11:
+        digits = digits[2:]
+    return "+86" + digits.lstrip("0")
+
+
+def normalize_credit_code(value: str) -> str:
+    """Return a valid unified social credit code (统一社会信用代码) with its check digit."""
+    value = (value or "").strip().upper()
+    if not value:
+        return ""
+    try:
+        return uscc.validate(value)
+    except InvalidChecksum as exc:
+        raise ValidationError(
+            _("The unified social credit code's check digit is wrong."), code="invalid_checksum"
+        ) from exc
+    except StdnumError as exc:
+        raise ValidationError(
+            _("Enter a valid 18-character unified social credit code."),
+            code="invalid_credit_code",
+        ) from exc
+
+
+def normalize_email(value: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        return ""
+    validate_email(value)
+    local, _at, domain = value.rpartition("@")
+    return f"{local}@{domain.lower()}"

@@ -1,0 +1,246 @@
+"""Every write to customers and contacts. Doors parse and authorise (through selectors'
+access_* functions), then call exactly one of these."""
+
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tend.accounts.models import User
+from tend.accounts.selectors import assignable_users
+from tend.audit.actions import diff, record_change, snapshot
+from tend.audit.models import AuditAction
+from tend.core.errors import DuplicateFound, PermissionDenied, ValidationFailed
+from tend.core.inputs import clean_input
+from tend.customers.custom_fields import clean_custom_fields
+from tend.customers.inputs import ContactInput, CustomerInput
+from tend.customers.models import Contact, Customer, CustomerKind, Tag
+from tend.customers.selectors import customer_scope, find_duplicate
+
+CUSTOMER_FIELDS = [
+    "kind", "name", "industry", "province", "city", "source", "credit_code", "phone", "email",
+    "wechat", "address",
+]
+CUSTOMER_AUDITED = [*CUSTOMER_FIELDS, "owner", "team", "custom_fields"]
+CONTACT_FIELDS = ["name", "title", "mobile", "phone", "email", "wechat", "birthday", "is_primary"]
+
+
+def _current_customer_input(customer: Customer) -> dict:
+    values = {name: getattr(customer, name) for name in CUSTOMER_FIELDS}
+    values["custom_fields"] = customer.custom_fields
+    return values
+
+
+def _check_duplicate(actor: User, cleaned: dict, *, exclude_id=None, allow_duplicate: bool):
+    """Refuse a customer that shares a key with another, unless the user overrides; returns
+    the duplicate found (so the override can be recorded) or None."""
+    found = find_duplicate(
+        credit_code=cleaned.get("credit_code", ""),
+        phone=cleaned.get("phone", ""),
+        email=cleaned.get("email", ""),
+        exclude_id=exclude_id,
+    )
+    if found is None:
+        return None
+    field, existing = found
+    if allow_duplicate:
+        return found
+    visible = Customer.objects.filter(customer_scope(actor), pk=existing.pk).exists()
+    raise DuplicateFound(field=field, existing=existing, existing_visible=visible)
+
+
+def _set_tags(customer: Customer, names: list[str]) -> None:
+    existing = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
+    missing = [Tag(name=name) for name in names if name not in existing]
+    if missing:
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
+    customer.tags.set([existing[name] for name in names])
+
+
+def _tag_names(customer: Customer) -> list[str]:
+    return sorted(customer.tags.values_list("name", flat=True))
+
+
+def _record_duplicate_override(actor, customer, found):
+    if found is None:
+        return
+    field, existing = found
+    record_change(
+        actor=actor,
+        action=AuditAction.DUPLICATE_OVERRIDE,
+        instance=customer,
+        customer_id=customer.pk,
+        changes={field: [existing.pk, customer.pk]},
+        note=f"duplicate of customer #{existing.pk} on {field}",
+    )
+
+
+@transaction.atomic
+def create_customer(
+    *, actor: User, data: dict, allow_duplicate: bool = False, actor_label: str = ""
+) -> Customer:
+    """A new customer owned by the actor, in the actor's team."""
+    data = {"kind": CustomerKind.COMPANY, **data}
+    cleaned = clean_input(CustomerInput, data)
+    custom_fields = clean_custom_fields(cleaned.pop("custom_fields") or {})
+    tags = cleaned.pop("tags")
+    found = _check_duplicate(actor, cleaned, allow_duplicate=allow_duplicate)
+    customer = Customer.objects.create(
+        **cleaned,
+        custom_fields=custom_fields,
+        owner=actor,
+        team_id=actor.team_id,
+        created_by=actor,
+    )
+    if tags:
+        _set_tags(customer, tags)
+    record_change(
+        actor=actor,
+        action=AuditAction.CREATE,
+        instance=customer,
+        customer_id=customer.pk,
+        changes=diff({}, {**snapshot(customer, CUSTOMER_AUDITED), "tags": tags}),
+        actor_label=actor_label,
+    )
+    _record_duplicate_override(actor, customer, found)
+    return customer
+
+
+@transaction.atomic
+def update_customer(
+    *, actor: User, customer: Customer, data: dict, allow_duplicate: bool = False
+) -> Customer:
+    """Change the given fields only; the rest stay as they are."""
+    cleaned = clean_input(CustomerInput, data, current=_current_customer_input(customer))
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    before = {**snapshot(customer, CUSTOMER_AUDITED), "tags": _tag_names(customer)}
+    found = None
+    if {"credit_code", "phone", "email"} & cleaned.keys():
+        keys = {name: cleaned.get(name, getattr(customer, name)) for name in ("credit_code", "phone", "email")}
+        # Only a value that changes can become a new duplicate.
+        changed_keys = {k: v for k, v in keys.items() if v != getattr(customer, k)}
+        if changed_keys:
+            found = _check_duplicate(
+                actor, changed_keys, exclude_id=customer.pk, allow_duplicate=allow_duplicate
+            )
+    if "custom_fields" in cleaned:
+        cleaned["custom_fields"] = clean_custom_fields(
+            cleaned["custom_fields"] or {}, current=customer.custom_fields
+        )
+    tags = cleaned.pop("tags", None)
+    for name, value in cleaned.items():
+        setattr(customer, name, value)
+    customer.save(update_fields=[*cleaned, "updated_at"])
+    if tags is not None:
+        _set_tags(customer, tags)
+    after = {**snapshot(customer, CUSTOMER_AUDITED), "tags": _tag_names(customer)}
+    changes = diff(before, after)
+    if changes:
+        record_change(
+            actor=actor, action=AuditAction.UPDATE, instance=customer, customer_id=customer.pk,
+            changes=changes,
+        )
+    _record_duplicate_override(actor, customer, found)
+    return customer
+
+
+@transaction.atomic
+def assign_customer_owner(*, actor: User, customer: Customer, owner: User | None) -> Customer:
+    """Hand a customer to another user, or release it to the public pool (owner None).
+
+    Admins and managers may assign within their teams; an owner may release their own."""
+    releasing_own = owner is None and customer.owner_id == actor.pk
+    if not releasing_own:
+        if not (actor.is_admin or actor.is_manager):
+            raise PermissionDenied(_("Only a manager or an administrator can assign customers."))
+        if owner is not None and not assignable_users(actor).filter(pk=owner.pk).exists():
+            raise ValidationFailed(
+                field_errors={"owner": [_("You cannot assign customers to this user.")]}
+            )
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    before = snapshot(customer, ["owner", "team"])
+    customer.owner = owner
+    customer.team_id = owner.team_id if owner else customer.team_id
+    customer.save(update_fields=["owner", "team", "updated_at"])
+    changes = diff(before, snapshot(customer, ["owner", "team"]))
+    if changes:
+        record_change(
+            actor=actor, action=AuditAction.UPDATE, instance=customer, customer_id=customer.pk,
+            changes=changes,
+        )
+    return customer
+
+
+def _soft_delete(queryset, *, actor: User, batch: uuid.UUID, at) -> int:
+    return queryset.filter(deleted_at__isnull=True).update(
+        deleted_at=at, deleted_by=actor, deletion_batch=batch
+    )
+
+
+@transaction.atomic
+def delete_customer(*, actor: User, customer: Customer) -> uuid.UUID:
+    """Move a customer with its contacts, activities and tasks to the recycle bin."""
+    from tend.activities.models import Activity, Task
+
+    batch = uuid.uuid4()
+    now = timezone.now()
+    _soft_delete(Customer.objects.filter(pk=customer.pk), actor=actor, batch=batch, at=now)
+    children = sum(
+        _soft_delete(model.objects.filter(customer_id=customer.pk), actor=actor, batch=batch, at=now)
+        for model in (Contact, Activity, Task)
+    )
+    record_change(
+        actor=actor, action=AuditAction.DELETE, instance=customer, customer_id=customer.pk,
+        note=f"{children} related records moved to the recycle bin with it",
+    )
+    return batch
+
+
+def _apply_primary(contact: Contact) -> None:
+    if contact.is_primary:
+        Contact.objects.filter(customer_id=contact.customer_id, is_primary=True).exclude(
+            pk=contact.pk
+        ).update(is_primary=False)
+
+
+@transaction.atomic
+def create_contact(*, actor: User, customer: Customer, data: dict) -> Contact:
+    cleaned = clean_input(ContactInput, data)
+    contact = Contact.objects.create(customer=customer, **cleaned)
+    _apply_primary(contact)
+    record_change(
+        actor=actor, action=AuditAction.CREATE, instance=contact, customer_id=customer.pk,
+        changes=diff({}, snapshot(contact, CONTACT_FIELDS)),
+    )
+    return contact
+
+
+@transaction.atomic
+def update_contact(*, actor: User, contact: Contact, data: dict) -> Contact:
+    current = {name: getattr(contact, name) for name in CONTACT_FIELDS}
+    cleaned = clean_input(ContactInput, data, current=current)
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    before = snapshot(contact, CONTACT_FIELDS)
+    for name, value in cleaned.items():
+        setattr(contact, name, value)
+    contact.save(update_fields=[*cleaned, "updated_at"])
+    _apply_primary(contact)
+    changes = diff(before, snapshot(contact, CONTACT_FIELDS))
+    if changes:
+        record_change(
+            actor=actor, action=AuditAction.UPDATE, instance=contact,
+            customer_id=contact.customer_id, changes=changes,
+        )
+    return contact
+
+
+@transaction.atomic
+def delete_contact(*, actor: User, contact: Contact) -> uuid.UUID:
+    batch = uuid.uuid4()
+    _soft_delete(Contact.objects.filter(pk=contact.pk), actor=actor, batch=batch, at=timezone.now())
+    record_change(
+        actor=actor, action=AuditAction.DELETE, instance=contact, customer_id=contact.customer_id
+    )
+    return batch

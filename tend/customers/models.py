@@ -1,0 +1,171 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from tend.core.models import SoftDeletableModel
+from tend.core.validators import display_phone
+
+LIVE = Q(deleted_at__isnull=True)
+
+
+class CustomerKind(models.TextChoices):
+    COMPANY = "company", _("Company")
+    PERSON = "person", _("Person")
+
+
+class SourceChannel(models.TextChoices):
+    WEBSITE = "website", _("Website")
+    REFERRAL = "referral", _("Referral")
+    EXHIBITION = "exhibition", _("Exhibition")
+    COLD_CALL = "cold_call", _("Cold call")
+    ADVERTISING = "advertising", _("Advertising")
+    SOCIAL_MEDIA = "social_media", _("Social media")
+    PARTNER = "partner", _("Partner")
+    OTHER = "other", _("Other")
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=50, unique=True)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomFieldType(models.TextChoices):
+    TEXT = "text", _("Text")
+    NUMBER = "number", _("Number")
+    DATE = "date", _("Date")
+    CHOICE = "choice", _("Choice")
+    BOOLEAN = "boolean", _("Yes / no")
+
+
+class CustomFieldDefinition(models.Model):
+    """An administrator-defined customer field; values live in Customer.custom_fields."""
+
+    key = models.SlugField(_("key"), max_length=50, unique=True)
+    label_zh = models.CharField(_("label (Chinese)"), max_length=100)
+    label_en = models.CharField(_("label (English)"), max_length=100)
+    field_type = models.CharField(_("type"), max_length=16, choices=CustomFieldType.choices)
+    required = models.BooleanField(_("required"), default=False)
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    max_length = models.PositiveIntegerField(_("maximum length"), default=200)
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+        ordering = ["order", "key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+    def label(self, language: str) -> str:
+        return self.label_zh if language.startswith("zh") else self.label_en
+
+
+class Customer(SoftDeletableModel):
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=CustomerKind.choices, default=CustomerKind.COMPANY
+    )
+    name = models.CharField(_("name"), max_length=200)
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    province = models.CharField(_("province"), max_length=50, blank=True)
+    city = models.CharField(_("city"), max_length=50, blank=True)
+    source = models.CharField(
+        _("source channel"), max_length=32, choices=SourceChannel.choices, blank=True
+    )
+    credit_code = models.CharField(_("unified social credit code"), max_length=18, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)  # E.164
+    email = models.CharField(_("email"), max_length=254, blank=True)
+    wechat = models.CharField(_("WeChat"), max_length=64, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    owner = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="owned_customers", verbose_name=_("owner"),
+    )
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="customers", verbose_name=_("team"),
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name=_("tags"))
+    custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Time nodes (C2); later issues add lead qualified, first deal, last order, last survey.
+    first_contact_at = models.DateTimeField(_("first contact"), null=True, blank=True)
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
+    next_follow_up_on = models.DateField(_("next follow-up"), null=True, blank=True)
+    converted_at = models.DateTimeField(_("converted"), null=True, blank=True)
+    churned_at = models.DateTimeField(_("churned"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        # Partial indexes over live rows: every list is "not deleted" first.
+        indexes = [
+            models.Index(fields=["name", "id"], condition=LIVE, name="customer_name"),
+            models.Index(fields=["-created_at", "id"], condition=LIVE, name="customer_created"),
+            models.Index(fields=["-updated_at", "id"], condition=LIVE, name="customer_updated"),
+            models.Index(
+                fields=["-last_contact_at", "id"], condition=LIVE, name="customer_last_contact"
+            ),
+            models.Index(fields=["owner", "name", "id"], condition=LIVE, name="customer_owner"),
+            models.Index(
+                fields=["owner", "-last_contact_at", "id"], condition=LIVE,
+                name="customer_owner_contact",
+            ),
+            models.Index(fields=["team", "name"], condition=LIVE, name="customer_team"),
+            models.Index(fields=["province", "city"], condition=LIVE, name="customer_region"),
+            models.Index(fields=["source"], condition=LIVE, name="customer_source"),
+            models.Index(fields=["phone"], condition=LIVE, name="customer_phone"),
+            models.Index(fields=["email"], condition=LIVE, name="customer_email"),
+            models.Index(fields=["credit_code"], condition=LIVE, name="customer_credit_code"),
+            models.Index(fields=["deleted_at"], name="customer_deleted"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def phone_display(self) -> str:
+        return display_phone(self.phone)
+
+    @property
+    def region(self) -> str:
+        return " ".join(part for part in (self.province, self.city) if part)
+
+
+class Contact(SoftDeletableModel):
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("customer")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    title = models.CharField(_("title"), max_length=100, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=20, blank=True)
+    phone = models.CharField(_("landline"), max_length=20, blank=True)
+    email = models.CharField(_("email"), max_length=254, blank=True)
+    wechat = models.CharField(_("WeChat"), max_length=64, blank=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        indexes = [models.Index(fields=["customer", "name"], condition=LIVE, name="contact_customer")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def mobile_display(self) -> str:
+        return display_phone(self.mobile)
+
+    @property
+    def phone_display(self) -> str:
+        return display_phone(self.phone)

@@ -1,0 +1,131 @@
+"""Reading customers and contacts. Every door reads through these functions, so one set of
+visibility rules holds for the web, the API, the CLI and exports alike."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+
+from tend.accounts.models import User
+from tend.accounts.selectors import managed_team_ids
+from tend.core.errors import NotFound
+from tend.core.pagination import Page, keyset_page
+from tend.core.validators import phone_search_prefix
+from tend.customers.models import Contact, Customer
+
+CUSTOMER_ORDERINGS = ("name", "-name", "-created_at", "-updated_at", "-last_contact_at")
+
+
+def customer_scope(user: User) -> Q:
+    """Which customers a user may see and change, deleted or not.
+
+    Admins: all. Managers: the public pool, their own, and those owned by or assigned to a
+    team they manage (nested teams included). Everyone else: the public pool and their own."""
+    if user.is_admin:
+        return Q()
+    scope = Q(owner__isnull=True) | Q(owner_id=user.pk)
+    team_ids = managed_team_ids(user)
+    if team_ids:
+        member_ids = list(User.objects.filter(team_id__in=team_ids).values_list("id", flat=True))
+        scope |= Q(owner_id__in=member_ids) | Q(team_id__in=team_ids)
+    return scope
+
+
+def visible_customers(user: User) -> QuerySet[Customer]:
+    return Customer.objects.filter(customer_scope(user), deleted_at__isnull=True)
+
+
+def access_customer(user: User, customer_id) -> Customer:
+    """The customer, if the user may see it; NotFound otherwise (never 'forbidden', so that
+    existence does not leak)."""
+    try:
+        return visible_customers(user).select_related("owner", "team").get(pk=int(customer_id))
+    except (Customer.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound() from exc
+
+
+@dataclass
+class CustomerFilters:
+    query: str = ""
+    owner: str = ""  # a user id, "me" or "pool"
+    team: int | None = None
+    tag: str = ""
+    province: str = ""
+    city: str = ""
+    source: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def filter_customers(user: User, filters: CustomerFilters) -> QuerySet[Customer]:
+    customers = visible_customers(user)
+    query = filters.query.strip()
+    if query:
+        phone_prefix = phone_search_prefix(query)
+        if phone_prefix:
+            customers = customers.filter(phone__startswith=phone_prefix)
+        elif "@" in query:
+            customers = customers.filter(email__iexact=query)
+        else:
+            customers = customers.filter(name__icontains=query)
+    if filters.owner == "me":
+        customers = customers.filter(owner_id=user.pk)
+    elif filters.owner == "pool":
+        customers = customers.filter(owner__isnull=True)
+    elif filters.owner:
+        try:
+            customers = customers.filter(owner_id=int(filters.owner))
+        except ValueError:
+            customers = customers.none()
+    if filters.team:
+        customers = customers.filter(team_id=filters.team)
+    if filters.tag:
+        customers = customers.filter(tags__name=filters.tag)
+    if filters.province:
+        customers = customers.filter(province=filters.province)
+    if filters.city:
+        customers = customers.filter(city=filters.city)
+    if filters.source:
+        customers = customers.filter(source=filters.source)
+    return customers
+
+
+def customer_page(
+    user: User, filters: CustomerFilters, *, ordering: str, cursor: str | None, limit: int = 25
+) -> Page:
+    if ordering not in CUSTOMER_ORDERINGS:
+        ordering = "-updated_at"
+    customers = filter_customers(user, filters).select_related("owner")
+    return keyset_page(customers, ordering, cursor, limit)
+
+
+def find_duplicate(
+    *, credit_code: str, phone: str, email: str, exclude_id: int | None = None
+) -> tuple[str, Customer] | None:
+    """The first live customer sharing a credit code, phone or email, and which field matched."""
+    for field_name, value in (("credit_code", credit_code), ("phone", phone), ("email", email)):
+        if not value:
+            continue
+        match = Customer.objects.filter(deleted_at__isnull=True, **{field_name: value})
+        if exclude_id:
+            match = match.exclude(pk=exclude_id)
+        existing = match.select_related("owner").first()
+        if existing is not None:
+            return field_name, existing
+    return None
+
+
+def visible_contacts(user: User) -> QuerySet[Contact]:
+    return Contact.objects.filter(
+        deleted_at__isnull=True,
+        customer__in=visible_customers(user),
+    )
+
+
+def access_contact(user: User, contact_id) -> Contact:
+    try:
+        return visible_contacts(user).select_related("customer").get(pk=int(contact_id))
+    except (Contact.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound() from exc
+
+
+def customer_contacts(customer: Customer) -> QuerySet[Contact]:
+    return customer.contacts.filter(deleted_at__isnull=True).order_by("-is_primary", "name")

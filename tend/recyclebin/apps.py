@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RecycleBinConfig(AppConfig):
+    name = "tend.recyclebin"
+    label = "recyclebin"
