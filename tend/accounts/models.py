@@ -19,12 +19,20 @@ class Team(models.Model):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
         verbose_name=_("parent team"),
     )
     manager = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="managed_teams", verbose_name=_("manager"),
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_teams",
+        verbose_name=_("manager"),
     )
 
     class Meta:
@@ -39,12 +47,18 @@ class Team(models.Model):
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=32, choices=Role.choices, default=Role.SALES_REP)
     team = models.ForeignKey(
-        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members",
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
         verbose_name=_("team"),
     )
     full_name = models.CharField(_("full name"), max_length=100, blank=True)
     language = models.CharField(
-        _("language"), max_length=10, blank=True,
+        _("language"),
+        max_length=10,
+        blank=True,
         choices=[("zh-hans", "简体中文"), ("en", "English")],
     )
 

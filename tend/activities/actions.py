@@ -20,7 +20,12 @@ from tend.customers.models import Contact, Customer
 from tend.customers.selectors import access_customer
 
 ACTIVITY_FIELDS = [
-    "kind", "occurred_at", "summary", "outcome", "valid_communication", "next_follow_up_on",
+    "kind",
+    "occurred_at",
+    "summary",
+    "outcome",
+    "valid_communication",
+    "next_follow_up_on",
     "contact",
 ]
 TASK_FIELDS = ["title", "kind", "due_at", "notes", "assignee", "customer", "done_at"]
@@ -64,7 +69,10 @@ def log_activity(*, actor: User, customer: Customer, data: dict) -> Activity:
     activity = Activity.objects.create(customer=customer, contact=contact, author=actor, **cleaned)
     _after_activity_change(activity)
     record_change(
-        actor=actor, action=AuditAction.CREATE, instance=activity, customer_id=customer.pk,
+        actor=actor,
+        action=AuditAction.CREATE,
+        instance=activity,
+        customer_id=customer.pk,
         changes=diff({}, snapshot(activity, ACTIVITY_FIELDS)),
     )
     return activity
@@ -86,8 +94,11 @@ def update_activity(*, actor: User, activity: Activity, data: dict) -> Activity:
     changes = diff(before, snapshot(activity, ACTIVITY_FIELDS))
     if changes:
         record_change(
-            actor=actor, action=AuditAction.UPDATE, instance=activity,
-            customer_id=activity.customer_id, changes=changes,
+            actor=actor,
+            action=AuditAction.UPDATE,
+            instance=activity,
+            customer_id=activity.customer_id,
+            changes=changes,
         )
     return activity
 
@@ -130,7 +141,10 @@ def create_task(*, actor: User, data: dict) -> Task:
     cleaned = _resolve_task_links(actor, clean_input(TaskInput, {"assignee": None, **data}))
     task = Task.objects.create(created_by=actor, **cleaned)
     record_change(
-        actor=actor, action=AuditAction.CREATE, instance=task, customer_id=task.customer_id,
+        actor=actor,
+        action=AuditAction.CREATE,
+        instance=task,
+        customer_id=task.customer_id,
         changes=diff({}, snapshot(task, TASK_FIELDS)),
     )
     return task
@@ -139,8 +153,12 @@ def create_task(*, actor: User, data: dict) -> Task:
 @transaction.atomic
 def update_task(*, actor: User, task: Task, data: dict) -> Task:
     current = {
-        "title": task.title, "kind": task.kind, "due_at": task.due_at, "notes": task.notes,
-        "assignee": task.assignee_id, "customer": task.customer_id,
+        "title": task.title,
+        "kind": task.kind,
+        "due_at": task.due_at,
+        "notes": task.notes,
+        "assignee": task.assignee_id,
+        "customer": task.customer_id,
     }
     cleaned = _resolve_task_links(actor, clean_input(TaskInput, data, current=current))
     task = Task.objects.select_for_update().get(pk=task.pk)
@@ -151,7 +169,10 @@ def update_task(*, actor: User, task: Task, data: dict) -> Task:
     changes = diff(before, snapshot(task, TASK_FIELDS))
     if changes:
         record_change(
-            actor=actor, action=AuditAction.UPDATE, instance=task, customer_id=task.customer_id,
+            actor=actor,
+            action=AuditAction.UPDATE,
+            instance=task,
+            customer_id=task.customer_id,
             changes=changes,
         )
     return task
@@ -169,7 +190,10 @@ def set_task_done(*, actor: User, task: Task, done: bool) -> Task:
     changes = diff(before, snapshot(task, ["done_at"]))
     if changes:
         record_change(
-            actor=actor, action=AuditAction.UPDATE, instance=task, customer_id=task.customer_id,
+            actor=actor,
+            action=AuditAction.UPDATE,
+            instance=task,
+            customer_id=task.customer_id,
             changes=changes,
         )
     return task
@@ -181,5 +205,7 @@ def delete_task(*, actor: User, task: Task) -> uuid.UUID:
     Task.objects.filter(pk=task.pk, deleted_at__isnull=True).update(
         deleted_at=timezone.now(), deleted_by=actor, deletion_batch=batch
     )
-    record_change(actor=actor, action=AuditAction.DELETE, instance=task, customer_id=task.customer_id)
+    record_change(
+        actor=actor, action=AuditAction.DELETE, instance=task, customer_id=task.customer_id
+    )
     return batch

@@ -21,12 +21,18 @@ class Activity(SoftDeletableModel):
     """A logged communication with a customer (跟进记录)."""
 
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="activities",
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="activities",
         verbose_name=_("customer"),
     )
     contact = models.ForeignKey(
-        "customers.Contact", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="activities", verbose_name=_("contact"),
+        "customers.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+        verbose_name=_("contact"),
     )
     kind = models.CharField(_("type"), max_length=16, choices=ActivityKind.choices)
     occurred_at = models.DateTimeField(_("occurred at"))
@@ -36,8 +42,12 @@ class Activity(SoftDeletableModel):
     valid_communication = models.BooleanField(_("valid communication"), default=False)
     next_follow_up_on = models.DateField(_("next follow-up"), null=True, blank=True)
     author = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="activities", verbose_name=_("author"),
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+        verbose_name=_("author"),
     )
 
     class Meta:
@@ -76,13 +86,21 @@ class Task(SoftDeletableModel):
     )
     due_at = models.DateTimeField(_("due"))
     customer = models.ForeignKey(
-        "customers.Customer", null=True, blank=True, on_delete=models.CASCADE,
-        related_name="tasks", verbose_name=_("customer"),
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="tasks",
+        verbose_name=_("customer"),
     )
     notes = models.TextField(_("notes"), max_length=2000, blank=True)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     created_by = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("created by"),
     )
 
@@ -90,7 +108,9 @@ class Task(SoftDeletableModel):
         verbose_name = _("task")
         verbose_name_plural = _("tasks")
         indexes = [
-            models.Index(fields=["assignee", "done_at", "due_at"], condition=LIVE, name="task_assignee"),
+            models.Index(
+                fields=["assignee", "done_at", "due_at"], condition=LIVE, name="task_assignee"
+            ),
             models.Index(fields=["customer", "due_at"], condition=LIVE, name="task_customer"),
         ]
 

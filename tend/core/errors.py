@@ -13,7 +13,9 @@ class TendError(Exception):
 
     def __init__(self, message=None, *, field_errors: Mapping[str, Sequence] | None = None):
         self.message = message or self.default_message
-        self.field_errors = {key: [str(m) for m in value] for key, value in (field_errors or {}).items()}
+        self.field_errors = {
+            key: [str(m) for m in value] for key, value in (field_errors or {}).items()
+        }
         super().__init__(str(self.message))
 
     def as_dict(self) -> dict:

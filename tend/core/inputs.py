@@ -15,7 +15,9 @@ def check_known_fields(data: Mapping, allowed: Iterable[str]) -> None:
     unknown = [key for key in data if key not in allowed]
     if unknown:
         raise ValidationFailed(
-            field_errors={key: [_("This field is unknown or cannot be set here.")] for key in unknown}
+            field_errors={
+                key: [_("This field is unknown or cannot be set here.")] for key in unknown
+            }
         )
 
 

@@ -24,7 +24,9 @@ class RequestSizeLimitMiddleware:
             length = 0
         if length > settings.TEND_MAX_REQUEST_BYTES:
             limit_kib = settings.TEND_MAX_REQUEST_BYTES // 1024
-            message = _("The request body is too large (limit %(limit)s KiB).") % {"limit": limit_kib}
+            message = _("The request body is too large (limit %(limit)s KiB).") % {
+                "limit": limit_kib
+            }
             return JsonResponse(
                 {"code": "too_large", "message": message, "field_errors": {}}, status=413
             )
@@ -43,9 +45,10 @@ class SessionIdleTimeoutMiddleware:
         last_seen = session.get(SESSION_LAST_SEEN_KEY)
         if last_seen is not None and now - last_seen > settings.SESSION_IDLE_TIMEOUT_SECONDS:
             logout(request)
-        elif last_seen is None or now - last_seen > SESSION_REFRESH_SECONDS:
-            if session.get("_auth_user_id"):
-                session[SESSION_LAST_SEEN_KEY] = now
+        elif session.get("_auth_user_id") and (
+            last_seen is None or now - last_seen > SESSION_REFRESH_SECONDS
+        ):
+            session[SESSION_LAST_SEEN_KEY] = now
         return self.get_response(request)
 
 

@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc
-from stdnum.exceptions import InvalidChecksum, ValidationError as StdnumError
+from stdnum.exceptions import InvalidChecksum
+from stdnum.exceptions import ValidationError as StdnumError
 
 PHONE_REGION = "CN"
 
@@ -25,8 +26,10 @@ def normalize_phone(value: str) -> str:
         raise ValidationError(_("Enter a valid phone number."), code="invalid_phone") from exc
     if not phonenumbers.is_valid_number(number):
         raise ValidationError(
-            _("Enter a valid phone number: a mobile number (e.g. 13812345678) or a landline with "
-              "its area code (e.g. 010-12345678)."),
+            _(
+                "Enter a valid phone number: a mobile number (e.g. 13812345678) or a landline with "
+                "its area code (e.g. 010-12345678)."
+            ),
             code="invalid_phone",
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

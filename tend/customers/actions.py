@@ -14,13 +14,22 @@ from tend.audit.models import AuditAction
 from tend.core.errors import DuplicateFound, PermissionDenied, ValidationFailed
 from tend.core.inputs import clean_input
 from tend.customers.custom_fields import clean_custom_fields
-from tend.customers.inputs import ContactInput, CustomerInput
-from tend.customers.models import Contact, Customer, CustomerKind, Tag
+from tend.customers.inputs import ContactInput, CustomerInput, CustomFieldDefinitionInput
+from tend.customers.models import Contact, Customer, CustomerKind, CustomFieldDefinition, Tag
 from tend.customers.selectors import customer_scope, find_duplicate
 
 CUSTOMER_FIELDS = [
-    "kind", "name", "industry", "province", "city", "source", "credit_code", "phone", "email",
-    "wechat", "address",
+    "kind",
+    "name",
+    "industry",
+    "province",
+    "city",
+    "source",
+    "credit_code",
+    "phone",
+    "email",
+    "wechat",
+    "address",
 ]
 CUSTOMER_AUDITED = [*CUSTOMER_FIELDS, "owner", "team", "custom_fields"]
 CONTACT_FIELDS = ["name", "title", "mobile", "phone", "email", "wechat", "birthday", "is_primary"]
@@ -118,7 +127,10 @@ def update_customer(
     before = {**snapshot(customer, CUSTOMER_AUDITED), "tags": _tag_names(customer)}
     found = None
     if {"credit_code", "phone", "email"} & cleaned.keys():
-        keys = {name: cleaned.get(name, getattr(customer, name)) for name in ("credit_code", "phone", "email")}
+        keys = {
+            name: cleaned.get(name, getattr(customer, name))
+            for name in ("credit_code", "phone", "email")
+        }
         # Only a value that changes can become a new duplicate.
         changed_keys = {k: v for k, v in keys.items() if v != getattr(customer, k)}
         if changed_keys:
@@ -139,7 +151,10 @@ def update_customer(
     changes = diff(before, after)
     if changes:
         record_change(
-            actor=actor, action=AuditAction.UPDATE, instance=customer, customer_id=customer.pk,
+            actor=actor,
+            action=AuditAction.UPDATE,
+            instance=customer,
+            customer_id=customer.pk,
             changes=changes,
         )
     _record_duplicate_override(actor, customer, found)
@@ -167,7 +182,10 @@ def assign_customer_owner(*, actor: User, customer: Customer, owner: User | None
     changes = diff(before, snapshot(customer, ["owner", "team"]))
     if changes:
         record_change(
-            actor=actor, action=AuditAction.UPDATE, instance=customer, customer_id=customer.pk,
+            actor=actor,
+            action=AuditAction.UPDATE,
+            instance=customer,
+            customer_id=customer.pk,
             changes=changes,
         )
     return customer
@@ -188,11 +206,16 @@ def delete_customer(*, actor: User, customer: Customer) -> uuid.UUID:
     now = timezone.now()
     _soft_delete(Customer.objects.filter(pk=customer.pk), actor=actor, batch=batch, at=now)
     children = sum(
-        _soft_delete(model.objects.filter(customer_id=customer.pk), actor=actor, batch=batch, at=now)
+        _soft_delete(
+            model.objects.filter(customer_id=customer.pk), actor=actor, batch=batch, at=now
+        )
         for model in (Contact, Activity, Task)
     )
     record_change(
-        actor=actor, action=AuditAction.DELETE, instance=customer, customer_id=customer.pk,
+        actor=actor,
+        action=AuditAction.DELETE,
+        instance=customer,
+        customer_id=customer.pk,
         note=f"{children} related records moved to the recycle bin with it",
     )
     return batch
@@ -211,7 +234,10 @@ def create_contact(*, actor: User, customer: Customer, data: dict) -> Contact:
     contact = Contact.objects.create(customer=customer, **cleaned)
     _apply_primary(contact)
     record_change(
-        actor=actor, action=AuditAction.CREATE, instance=contact, customer_id=customer.pk,
+        actor=actor,
+        action=AuditAction.CREATE,
+        instance=contact,
+        customer_id=customer.pk,
         changes=diff({}, snapshot(contact, CONTACT_FIELDS)),
     )
     return contact
@@ -230,8 +256,11 @@ def update_contact(*, actor: User, contact: Contact, data: dict) -> Contact:
     changes = diff(before, snapshot(contact, CONTACT_FIELDS))
     if changes:
         record_change(
-            actor=actor, action=AuditAction.UPDATE, instance=contact,
-            customer_id=contact.customer_id, changes=changes,
+            actor=actor,
+            action=AuditAction.UPDATE,
+            instance=contact,
+            customer_id=contact.customer_id,
+            changes=changes,
         )
     return contact
 
@@ -244,3 +273,35 @@ def delete_contact(*, actor: User, contact: Contact) -> uuid.UUID:
         actor=actor, action=AuditAction.DELETE, instance=contact, customer_id=contact.customer_id
     )
     return batch
+
+
+def _require_admin(actor: User) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied(_("Only an administrator can change custom fields."))
+
+
+@transaction.atomic
+def create_custom_field_definition(*, actor: User, data: dict) -> CustomFieldDefinition:
+    _require_admin(actor)
+    cleaned = clean_input(CustomFieldDefinitionInput, data)
+    if CustomFieldDefinition.objects.filter(key=cleaned["key"]).exists():
+        raise ValidationFailed(field_errors={"key": [_("This key is already used.")]})
+    cleaned["max_length"] = cleaned.get("max_length") or 200
+    cleaned["order"] = cleaned.get("order") or 0
+    definition = CustomFieldDefinition.objects.create(**cleaned)
+    record_change(
+        actor=actor,
+        action=AuditAction.CREATE,
+        instance=definition,
+        changes=diff({}, snapshot(definition, list(CustomFieldDefinitionInput.base_fields))),
+    )
+    return definition
+
+
+@transaction.atomic
+def delete_custom_field_definition(*, actor: User, definition: CustomFieldDefinition) -> None:
+    """Remove a definition; values already stored stay in the customers' JSON (and in their
+    history) but are no longer shown or accepted."""
+    _require_admin(actor)
+    record_change(actor=actor, action=AuditAction.DELETE, instance=definition)
+    definition.delete()

@@ -16,9 +16,7 @@ def _clean_value(definition: CustomFieldDefinition, value):
     if kind == CustomFieldType.TEXT:
         text = str(value).strip()
         if len(text) > definition.max_length:
-            raise ValueError(
-                _("At most %(limit)s characters.") % {"limit": definition.max_length}
-            )
+            raise ValueError(_("At most %(limit)s characters.") % {"limit": definition.max_length})
         return text
     if kind == CustomFieldType.NUMBER:
         if isinstance(value, bool):
@@ -38,7 +36,8 @@ def _clean_value(definition: CustomFieldDefinition, value):
     if kind == CustomFieldType.CHOICE:
         if value not in definition.choices:
             raise ValueError(
-                _("Choose one of: %(choices)s.") % {"choices": ", ".join(map(str, definition.choices))}
+                _("Choose one of: %(choices)s.")
+                % {"choices": ", ".join(map(str, definition.choices))}
             )
         return value
     if kind == CustomFieldType.BOOLEAN:
@@ -74,7 +73,11 @@ def clean_custom_fields(values: dict, *, current: dict | None = None) -> dict:
         else:
             merged[key] = cleaned
     for key, definition in definitions.items():
-        if definition.required and merged.get(key) in (None, "") and f"custom_fields.{key}" not in errors:
+        if (
+            definition.required
+            and merged.get(key) in (None, "")
+            and f"custom_fields.{key}" not in errors
+        ):
             errors[f"custom_fields.{key}"] = [_("This field is required.")]
     if errors:
         raise ValidationFailed(field_errors=errors)

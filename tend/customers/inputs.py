@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from tend.core.validators import normalize_credit_code, normalize_email, normalize_phone
-from tend.customers.models import CustomerKind, SourceChannel
+from tend.customers.models import CustomerKind, CustomFieldType, SourceChannel
 
 
 class PhoneField(forms.CharField):
@@ -65,7 +65,9 @@ class CustomerInput(forms.Form):
     source = forms.ChoiceField(
         label=_("source channel"), choices=[("", "—"), *SourceChannel.choices], required=False
     )
-    credit_code = CreditCodeField(label=_("unified social credit code"), max_length=30, required=False)
+    credit_code = CreditCodeField(
+        label=_("unified social credit code"), max_length=30, required=False
+    )
     phone = PhoneField(label=_("phone"), max_length=30, required=False)
     email = EmailField(label=_("email"), max_length=254, required=False)
     wechat = forms.CharField(label=_("WeChat"), max_length=64, required=False)
@@ -97,3 +99,22 @@ class ContactInput(forms.Form):
         if birthday and birthday > today():
             raise ValidationError(_("The birthday cannot be in the future."), code="future")
         return birthday
+
+
+class CustomFieldDefinitionInput(forms.Form):
+    key = forms.SlugField(label=_("key"), max_length=50)
+    label_zh = forms.CharField(label=_("label (Chinese)"), max_length=100)
+    label_en = forms.CharField(label=_("label (English)"), max_length=100)
+    field_type = forms.ChoiceField(label=_("type"), choices=CustomFieldType.choices)
+    required = forms.BooleanField(label=_("required"), required=False)
+    choices = TagListField(label=_("choices"), required=False)
+    max_length = forms.IntegerField(
+        label=_("maximum length"), min_value=1, max_value=2000, required=False
+    )
+    order = forms.IntegerField(label=_("order"), min_value=0, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("field_type") == CustomFieldType.CHOICE and not cleaned.get("choices"):
+            self.add_error("choices", _("A choice field needs at least one choice."))
+        return cleaned

@@ -85,12 +85,20 @@ class Customer(SoftDeletableModel):
     wechat = models.CharField(_("WeChat"), max_length=64, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
     owner = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="owned_customers", verbose_name=_("owner"),
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_customers",
+        verbose_name=_("owner"),
     )
     team = models.ForeignKey(
-        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="customers", verbose_name=_("team"),
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customers",
+        verbose_name=_("team"),
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name=_("tags"))
     custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
@@ -117,7 +125,8 @@ class Customer(SoftDeletableModel):
             ),
             models.Index(fields=["owner", "name", "id"], condition=LIVE, name="customer_owner"),
             models.Index(
-                fields=["owner", "-last_contact_at", "id"], condition=LIVE,
+                fields=["owner", "-last_contact_at", "id"],
+                condition=LIVE,
                 name="customer_owner_contact",
             ),
             models.Index(fields=["team", "name"], condition=LIVE, name="customer_team"),
@@ -157,7 +166,9 @@ class Contact(SoftDeletableModel):
     class Meta:
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
-        indexes = [models.Index(fields=["customer", "name"], condition=LIVE, name="contact_customer")]
+        indexes = [
+            models.Index(fields=["customer", "name"], condition=LIVE, name="contact_customer")
+        ]
 
     def __str__(self) -> str:
         return self.name

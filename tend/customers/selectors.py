@@ -129,3 +129,9 @@ def access_contact(user: User, contact_id) -> Contact:
 
 def customer_contacts(customer: Customer) -> QuerySet[Contact]:
     return customer.contacts.filter(deleted_at__isnull=True).order_by("-is_primary", "name")
+
+
+def custom_field_definitions():
+    from tend.customers.models import CustomFieldDefinition
+
+    return CustomFieldDefinition.objects.all()

@@ -33,7 +33,10 @@ def restore(*, actor: User, record) -> int:
     if customer_id is not None:
         refresh_contact_time_nodes(customer_id)
     record_change(
-        actor=actor, action=AuditAction.RESTORE, instance=record, customer_id=customer_id,
+        actor=actor,
+        action=AuditAction.RESTORE,
+        instance=record,
+        customer_id=customer_id,
         note=f"{restored} records restored",
     )
     return restored
@@ -62,4 +65,3 @@ def purge_expired(*, cutoff=None) -> int:
             count, _details = expired.delete()
             purged += count
     return purged
-

@@ -53,7 +53,9 @@ def recycle_bin(user: User, limit: int = 200) -> list[BinItem]:
         for record in deleted.order_by("-deleted_at")[:limit]:
             items.append(
                 BinItem(
-                    kind=kind, record=record, deleted_at=record.deleted_at,
+                    kind=kind,
+                    record=record,
+                    deleted_at=record.deleted_at,
                     purge_on=record.deleted_at + retention,
                 )
             )

@@ -6,62 +6,226 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0001_initial'),
+        ("customers", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Activity',
+            name="Activity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('deleted_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='deleted at')),
-                ('deletion_batch', models.UUIDField(blank=True, db_index=True, editable=False, null=True)),
-                ('kind', models.CharField(choices=[('call', 'Call'), ('visit', 'Visit'), ('meeting', 'Meeting'), ('email', 'Email'), ('wechat', 'WeChat'), ('sms', 'SMS'), ('note', 'Note')], max_length=16, verbose_name='type')),
-                ('occurred_at', models.DateTimeField(verbose_name='occurred at')),
-                ('summary', models.TextField(max_length=5000, verbose_name='summary')),
-                ('outcome', models.CharField(blank=True, max_length=500, verbose_name='outcome')),
-                ('valid_communication', models.BooleanField(default=False, verbose_name='valid communication')),
-                ('next_follow_up_on', models.DateField(blank=True, null=True, verbose_name='next follow-up')),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='activities', to=settings.AUTH_USER_MODEL, verbose_name='author')),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='activities', to='customers.contact', verbose_name='contact')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='activities', to='customers.customer', verbose_name='customer')),
-                ('deleted_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "deleted_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="deleted at"
+                    ),
+                ),
+                (
+                    "deletion_batch",
+                    models.UUIDField(blank=True, db_index=True, editable=False, null=True),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("call", "Call"),
+                            ("visit", "Visit"),
+                            ("meeting", "Meeting"),
+                            ("email", "Email"),
+                            ("wechat", "WeChat"),
+                            ("sms", "SMS"),
+                            ("note", "Note"),
+                        ],
+                        max_length=16,
+                        verbose_name="type",
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField(verbose_name="occurred at")),
+                ("summary", models.TextField(max_length=5000, verbose_name="summary")),
+                ("outcome", models.CharField(blank=True, max_length=500, verbose_name="outcome")),
+                (
+                    "valid_communication",
+                    models.BooleanField(default=False, verbose_name="valid communication"),
+                ),
+                (
+                    "next_follow_up_on",
+                    models.DateField(blank=True, null=True, verbose_name="next follow-up"),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="activities",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="author",
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="activities",
+                        to="customers.contact",
+                        verbose_name="contact",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="activities",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "deleted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'activity',
-                'verbose_name_plural': 'activities',
-                'indexes': [models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['customer', '-occurred_at', 'id'], name='activity_timeline'), models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['-occurred_at', 'id'], name='activity_recent'), models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['author', '-occurred_at'], name='activity_author')],
+                "verbose_name": "activity",
+                "verbose_name_plural": "activities",
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("deleted_at__isnull", True)),
+                        fields=["customer", "-occurred_at", "id"],
+                        name="activity_timeline",
+                    ),
+                    models.Index(
+                        condition=models.Q(("deleted_at__isnull", True)),
+                        fields=["-occurred_at", "id"],
+                        name="activity_recent",
+                    ),
+                    models.Index(
+                        condition=models.Q(("deleted_at__isnull", True)),
+                        fields=["author", "-occurred_at"],
+                        name="activity_author",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Task',
+            name="Task",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('deleted_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='deleted at')),
-                ('deletion_batch', models.UUIDField(blank=True, db_index=True, editable=False, null=True)),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('kind', models.CharField(choices=[('follow_up', 'Follow-up'), ('call', 'Call'), ('visit', 'Visit'), ('email', 'Email'), ('meeting', 'Meeting'), ('other', 'Other')], default='follow_up', max_length=16, verbose_name='kind')),
-                ('due_at', models.DateTimeField(verbose_name='due')),
-                ('notes', models.TextField(blank=True, max_length=2000, verbose_name='notes')),
-                ('done_at', models.DateTimeField(blank=True, null=True, verbose_name='done at')),
-                ('assignee', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tasks', to=settings.AUTH_USER_MODEL, verbose_name='assignee')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='tasks', to='customers.customer', verbose_name='customer')),
-                ('deleted_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "deleted_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="deleted at"
+                    ),
+                ),
+                (
+                    "deletion_batch",
+                    models.UUIDField(blank=True, db_index=True, editable=False, null=True),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("follow_up", "Follow-up"),
+                            ("call", "Call"),
+                            ("visit", "Visit"),
+                            ("email", "Email"),
+                            ("meeting", "Meeting"),
+                            ("other", "Other"),
+                        ],
+                        default="follow_up",
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("due_at", models.DateTimeField(verbose_name="due")),
+                ("notes", models.TextField(blank=True, max_length=2000, verbose_name="notes")),
+                ("done_at", models.DateTimeField(blank=True, null=True, verbose_name="done at")),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tasks",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="assignee",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tasks",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "deleted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'task',
-                'verbose_name_plural': 'tasks',
-                'indexes': [models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['assignee', 'done_at', 'due_at'], name='task_assignee'), models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['customer', 'due_at'], name='task_customer')],
+                "verbose_name": "task",
+                "verbose_name_plural": "tasks",
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("deleted_at__isnull", True)),
+                        fields=["assignee", "done_at", "due_at"],
+                        name="task_assignee",
+                    ),
+                    models.Index(
+                        condition=models.Q(("deleted_at__isnull", True)),
+                        fields=["customer", "due_at"],
+                        name="task_customer",
+                    ),
+                ],
             },
         ),
     ]

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,24 +14,59 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='at')),
-                ('actor_label', models.CharField(blank=True, max_length=100)),
-                ('action', models.CharField(choices=[('create', 'created'), ('update', 'updated'), ('delete', 'deleted'), ('restore', 'restored'), ('purge', 'purged'), ('duplicate_override', 'saved despite a duplicate')], max_length=32)),
-                ('object_type', models.CharField(max_length=64)),
-                ('object_id', models.BigIntegerField()),
-                ('object_label', models.CharField(blank=True, max_length=255)),
-                ('customer_id', models.BigIntegerField(blank=True, null=True)),
-                ('changes', models.JSONField(blank=True, default=dict)),
-                ('note', models.CharField(blank=True, max_length=500)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="at")),
+                ("actor_label", models.CharField(blank=True, max_length=100)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("create", "created"),
+                            ("update", "updated"),
+                            ("delete", "deleted"),
+                            ("restore", "restored"),
+                            ("purge", "purged"),
+                            ("duplicate_override", "saved despite a duplicate"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("object_type", models.CharField(max_length=64)),
+                ("object_id", models.BigIntegerField()),
+                ("object_label", models.CharField(blank=True, max_length=255)),
+                ("customer_id", models.BigIntegerField(blank=True, null=True)),
+                ("changes", models.JSONField(blank=True, default=dict)),
+                ("note", models.CharField(blank=True, max_length=500)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audit entry',
-                'verbose_name_plural': 'audit entries',
-                'indexes': [models.Index(fields=['object_type', 'object_id', 'at'], name='audit_audit_object__844bda_idx'), models.Index(fields=['customer_id', 'at'], name='audit_audit_custome_6c7d1c_idx')],
+                "verbose_name": "audit entry",
+                "verbose_name_plural": "audit entries",
+                "indexes": [
+                    models.Index(
+                        fields=["object_type", "object_id", "at"],
+                        name="audit_audit_object__844bda_idx",
+                    ),
+                    models.Index(
+                        fields=["customer_id", "at"], name="audit_audit_custome_6c7d1c_idx"
+                    ),
+                ],
             },
         ),
     ]

@@ -6,157 +6,372 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CustomFieldDefinition',
+            name="CustomFieldDefinition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(unique=True, verbose_name='key')),
-                ('label_zh', models.CharField(max_length=100, verbose_name='label (Chinese)')),
-                ('label_en', models.CharField(max_length=100, verbose_name='label (English)')),
-                ('field_type', models.CharField(choices=[('text', 'Text'), ('number', 'Number'), ('date', 'Date'), ('choice', 'Choice'), ('boolean', 'Yes / no')], max_length=16, verbose_name='type')),
-                ('required', models.BooleanField(default=False, verbose_name='required')),
-                ('choices', models.JSONField(blank=True, default=list, verbose_name='choices')),
-                ('max_length', models.PositiveIntegerField(default=200, verbose_name='maximum length')),
-                ('order', models.PositiveIntegerField(default=0, verbose_name='order')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(unique=True, verbose_name="key")),
+                ("label_zh", models.CharField(max_length=100, verbose_name="label (Chinese)")),
+                ("label_en", models.CharField(max_length=100, verbose_name="label (English)")),
+                (
+                    "field_type",
+                    models.CharField(
+                        choices=[
+                            ("text", "Text"),
+                            ("number", "Number"),
+                            ("date", "Date"),
+                            ("choice", "Choice"),
+                            ("boolean", "Yes / no"),
+                        ],
+                        max_length=16,
+                        verbose_name="type",
+                    ),
+                ),
+                ("required", models.BooleanField(default=False, verbose_name="required")),
+                ("choices", models.JSONField(blank=True, default=list, verbose_name="choices")),
+                (
+                    "max_length",
+                    models.PositiveIntegerField(default=200, verbose_name="maximum length"),
+                ),
+                ("order", models.PositiveIntegerField(default=0, verbose_name="order")),
             ],
             options={
-                'verbose_name': 'custom field',
-                'verbose_name_plural': 'custom fields',
-                'ordering': ['order', 'key'],
+                "verbose_name": "custom field",
+                "verbose_name_plural": "custom fields",
+                "ordering": ["order", "key"],
             },
         ),
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50, unique=True, verbose_name='name')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=50, unique=True, verbose_name="name")),
             ],
             options={
-                'verbose_name': 'tag',
-                'verbose_name_plural': 'tags',
-                'ordering': ['name'],
+                "verbose_name": "tag",
+                "verbose_name_plural": "tags",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('deleted_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='deleted at')),
-                ('deletion_batch', models.UUIDField(blank=True, db_index=True, editable=False, null=True)),
-                ('kind', models.CharField(choices=[('company', 'Company'), ('person', 'Person')], default='company', max_length=16, verbose_name='kind')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('industry', models.CharField(blank=True, max_length=100, verbose_name='industry')),
-                ('province', models.CharField(blank=True, max_length=50, verbose_name='province')),
-                ('city', models.CharField(blank=True, max_length=50, verbose_name='city')),
-                ('source', models.CharField(blank=True, choices=[('website', 'Website'), ('referral', 'Referral'), ('exhibition', 'Exhibition'), ('cold_call', 'Cold call'), ('advertising', 'Advertising'), ('social_media', 'Social media'), ('partner', 'Partner'), ('other', 'Other')], max_length=32, verbose_name='source channel')),
-                ('credit_code', models.CharField(blank=True, max_length=18, verbose_name='unified social credit code')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='phone')),
-                ('email', models.CharField(blank=True, max_length=254, verbose_name='email')),
-                ('wechat', models.CharField(blank=True, max_length=64, verbose_name='WeChat')),
-                ('address', models.CharField(blank=True, max_length=300, verbose_name='address')),
-                ('custom_fields', models.JSONField(blank=True, default=dict, verbose_name='custom fields')),
-                ('first_contact_at', models.DateTimeField(blank=True, null=True, verbose_name='first contact')),
-                ('last_contact_at', models.DateTimeField(blank=True, null=True, verbose_name='last contact')),
-                ('next_follow_up_on', models.DateField(blank=True, null=True, verbose_name='next follow-up')),
-                ('converted_at', models.DateTimeField(blank=True, null=True, verbose_name='converted')),
-                ('churned_at', models.DateTimeField(blank=True, null=True, verbose_name='churned')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('deleted_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_customers', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='customers', to='accounts.team', verbose_name='team')),
-                ('tags', models.ManyToManyField(blank=True, related_name='customers', to='customers.tag', verbose_name='tags')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "deleted_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="deleted at"
+                    ),
+                ),
+                (
+                    "deletion_batch",
+                    models.UUIDField(blank=True, db_index=True, editable=False, null=True),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("company", "Company"), ("person", "Person")],
+                        default="company",
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("industry", models.CharField(blank=True, max_length=100, verbose_name="industry")),
+                ("province", models.CharField(blank=True, max_length=50, verbose_name="province")),
+                ("city", models.CharField(blank=True, max_length=50, verbose_name="city")),
+                (
+                    "source",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("website", "Website"),
+                            ("referral", "Referral"),
+                            ("exhibition", "Exhibition"),
+                            ("cold_call", "Cold call"),
+                            ("advertising", "Advertising"),
+                            ("social_media", "Social media"),
+                            ("partner", "Partner"),
+                            ("other", "Other"),
+                        ],
+                        max_length=32,
+                        verbose_name="source channel",
+                    ),
+                ),
+                (
+                    "credit_code",
+                    models.CharField(
+                        blank=True, max_length=18, verbose_name="unified social credit code"
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="phone")),
+                ("email", models.CharField(blank=True, max_length=254, verbose_name="email")),
+                ("wechat", models.CharField(blank=True, max_length=64, verbose_name="WeChat")),
+                ("address", models.CharField(blank=True, max_length=300, verbose_name="address")),
+                (
+                    "custom_fields",
+                    models.JSONField(blank=True, default=dict, verbose_name="custom fields"),
+                ),
+                (
+                    "first_contact_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="first contact"),
+                ),
+                (
+                    "last_contact_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last contact"),
+                ),
+                (
+                    "next_follow_up_on",
+                    models.DateField(blank=True, null=True, verbose_name="next follow-up"),
+                ),
+                (
+                    "converted_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="converted"),
+                ),
+                ("churned_at", models.DateTimeField(blank=True, null=True, verbose_name="churned")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "deleted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="owned_customers",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="customers",
+                        to="accounts.team",
+                        verbose_name="team",
+                    ),
+                ),
+                (
+                    "tags",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="customers",
+                        to="customers.tag",
+                        verbose_name="tags",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'customer',
-                'verbose_name_plural': 'customers',
+                "verbose_name": "customer",
+                "verbose_name_plural": "customers",
             },
         ),
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('deleted_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='deleted at')),
-                ('deletion_batch', models.UUIDField(blank=True, db_index=True, editable=False, null=True)),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('title', models.CharField(blank=True, max_length=100, verbose_name='title')),
-                ('mobile', models.CharField(blank=True, max_length=20, verbose_name='mobile')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='landline')),
-                ('email', models.CharField(blank=True, max_length=254, verbose_name='email')),
-                ('wechat', models.CharField(blank=True, max_length=64, verbose_name='WeChat')),
-                ('birthday', models.DateField(blank=True, null=True, verbose_name='birthday')),
-                ('is_primary', models.BooleanField(default=False, verbose_name='primary contact')),
-                ('deleted_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='customers.customer', verbose_name='customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "deleted_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="deleted at"
+                    ),
+                ),
+                (
+                    "deletion_batch",
+                    models.UUIDField(blank=True, db_index=True, editable=False, null=True),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("title", models.CharField(blank=True, max_length=100, verbose_name="title")),
+                ("mobile", models.CharField(blank=True, max_length=20, verbose_name="mobile")),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="landline")),
+                ("email", models.CharField(blank=True, max_length=254, verbose_name="email")),
+                ("wechat", models.CharField(blank=True, max_length=64, verbose_name="WeChat")),
+                ("birthday", models.DateField(blank=True, null=True, verbose_name="birthday")),
+                ("is_primary", models.BooleanField(default=False, verbose_name="primary contact")),
+                (
+                    "deleted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contacts",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'contact',
-                'verbose_name_plural': 'contacts',
-                'indexes': [models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['customer', 'name'], name='contact_customer')],
+                "verbose_name": "contact",
+                "verbose_name_plural": "contacts",
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("deleted_at__isnull", True)),
+                        fields=["customer", "name"],
+                        name="contact_customer",
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['name', 'id'], name='customer_name'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True)),
+                fields=["name", "id"],
+                name="customer_name",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['-created_at', 'id'], name='customer_created'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True)),
+                fields=["-created_at", "id"],
+                name="customer_created",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['-updated_at', 'id'], name='customer_updated'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True)),
+                fields=["-updated_at", "id"],
+                name="customer_updated",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['-last_contact_at', 'id'], name='customer_last_contact'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True)),
+                fields=["-last_contact_at", "id"],
+                name="customer_last_contact",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['owner', 'name', 'id'], name='customer_owner'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True)),
+                fields=["owner", "name", "id"],
+                name="customer_owner",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['owner', '-last_contact_at', 'id'], name='customer_owner_contact'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True)),
+                fields=["owner", "-last_contact_at", "id"],
+                name="customer_owner_contact",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['team', 'name'], name='customer_team'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True)),
+                fields=["team", "name"],
+                name="customer_team",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['province', 'city'], name='customer_region'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True)),
+                fields=["province", "city"],
+                name="customer_region",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['source'], name='customer_source'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True)),
+                fields=["source"],
+                name="customer_source",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['phone'], name='customer_phone'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True)),
+                fields=["phone"],
+                name="customer_phone",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['email'], name='customer_email'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True)),
+                fields=["email"],
+                name="customer_email",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['credit_code'], name='customer_credit_code'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True)),
+                fields=["credit_code"],
+                name="customer_credit_code",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['deleted_at'], name='customer_deleted'),
+            model_name="customer",
+            index=models.Index(fields=["deleted_at"], name="customer_deleted"),
         ),
     ]
