@@ -1,0 +1,234 @@
+"""Walks every URL pattern and every API operation and proves two things:
+
+1. anonymous access is refused, except on an explicit public allow-list;
+2. a rep cannot read or change another rep's records through any of them.
+
+A new route without an access decision (a web view without @public / @signed_in, an API path
+not covered here) fails this test."""
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tend.accounts.actions import create_api_token
+from tend.activities.models import Activity, Task
+from tend.api.access import PUBLIC_PATHS
+from tend.audit.models import AuditEntry
+from tend.customers.actions import create_custom_field_definition, delete_customer
+from tend.customers.models import Contact, Customer
+from tend.web.access import PUBLIC, SIGNED_IN
+from tests.factories import make_activity, make_contact, make_customer, make_task
+
+API_PREFIX = "api/v1/"
+WEB_PUBLIC = {"web:login", "web:language", "web:healthz"}
+
+
+def _walk(patterns, prefix="", namespace=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), inner)
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), f"{namespace}{entry.name}", entry.callback
+
+
+def web_patterns():
+    return [
+        (route, name, callback)
+        for route, name, callback in _walk(get_resolver().url_patterns)
+        if not route.startswith(API_PREFIX)
+    ]
+
+
+class Victim:
+    """Rep A's records, which rep B must not reach."""
+
+
+@pytest.fixture
+def victim(org, admin):
+    v = Victim()
+    v.owner = org.rep
+    v.intruder = org.other_rep
+    v.customer = make_customer(v.owner, name="甲方秘密客户", phone="13900000001")
+    v.contact = make_contact(v.customer, name="秘密联系人")
+    v.activity = make_activity(v.customer, summary="秘密沟通内容")
+    v.task = make_task(v.owner, title="秘密待办", customer=v.customer.pk)
+    v.deleted_customer = make_customer(v.owner, name="已删除客户")
+    delete_customer(actor=v.owner, customer=v.deleted_customer)
+    v.token, _raw = create_api_token(user=v.owner, name="script")
+    v.definition = create_custom_field_definition(
+        actor=admin,
+        data={"key": "level", "label_zh": "级别", "label_en": "Level", "field_type": "text"},
+    )
+    return v
+
+
+def _fill_web_route(route: str, victim: Victim) -> str:
+    """A concrete URL for a route, pointing at the victim's record of the route's kind."""
+    ids = {
+        "customers/": victim.customer.pk,
+        "contacts/": victim.contact.pk,
+        "activities/": victim.activity.pk,
+        "tasks/": victim.task.pk,
+        "recycle-bin/": victim.deleted_customer.pk,
+        "account/tokens/": victim.token.pk,
+        "settings/custom-fields/": victim.definition.pk,
+    }
+
+    def record_id():
+        for prefix, pk in ids.items():
+            if route.startswith(prefix):
+                return str(pk)
+        raise AssertionError(f"No test record for route {route!r}: add one to the access test.")
+
+    url = re.sub(r"<str:kind>", "customer", route)
+    url = re.sub(r"<int:\w+>", lambda _m: record_id(), url)
+    assert "<" not in url, f"Unhandled converter in route {route!r}"
+    return "/" + url
+
+
+def _state(victim: Victim):
+    return (
+        Customer.objects.filter(deleted_at__isnull=True).count(),
+        list(Customer.objects.filter(pk=victim.customer.pk).values("name", "owner_id", "deleted_at", "updated_at")),
+        list(Contact.objects.filter(pk=victim.contact.pk).values("name", "deleted_at", "updated_at")),
+        list(Activity.objects.filter(pk=victim.activity.pk).values("summary", "deleted_at")),
+        list(Task.objects.filter(pk=victim.task.pk).values("title", "done_at", "deleted_at")),
+        Customer.objects.filter(pk=victim.deleted_customer.pk, deleted_at__isnull=False).count(),
+        AuditEntry.objects.count(),
+    )
+
+
+def test_every_web_view_declares_its_access():
+    undecided = [
+        name for _route, name, callback in web_patterns()
+        if getattr(callback, "access", None) not in (PUBLIC, SIGNED_IN)
+    ]
+    assert undecided == []
+
+
+def test_only_allow_listed_web_views_are_public():
+    public = {name for _route, name, callback in web_patterns() if callback.access == PUBLIC}
+    assert public == WEB_PUBLIC
+
+
+@pytest.mark.django_db
+def test_anonymous_visitors_are_sent_to_login_on_every_signed_in_page(client, victim):
+    for route, name, callback in web_patterns():
+        if callback.access == PUBLIC:
+            continue
+        url = _fill_web_route(route, victim)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            assert response.status_code in (302, 405), f"{method.upper()} {url} ({name})"
+            if response.status_code == 302:
+                assert response["Location"].startswith("/login/"), f"{method.upper()} {url}"
+    assert Customer.objects.get(pk=victim.customer.pk).deleted_at is None
+
+
+@pytest.mark.django_db
+def test_a_rep_cannot_read_or_change_another_reps_records_through_any_page(client, victim):
+    client.force_login(victim.intruder)
+    before = _state(victim)
+    secrets = ["甲方秘密客户", "秘密联系人", "秘密沟通内容", "秘密待办", "已删除客户"]
+    for route, name, callback in web_patterns():
+        if callback.access == PUBLIC:
+            continue
+        url = _fill_web_route(route, victim)
+        has_record = "<" in route
+        for method in ("get", "post"):
+            response = getattr(client, method)(url, follow=False)
+            if has_record:
+                assert response.status_code in (404, 405), (
+                    f"{method.upper()} {url} ({name}) answered {response.status_code}"
+                )
+            else:
+                body = response.content.decode(errors="replace")
+                leaked = [secret for secret in secrets if secret in body]
+                assert leaked == [], f"{method.upper()} {url} ({name}) shows {leaked}"
+    assert _state(victim) == before
+
+
+# --- API -------------------------------------------------------------------------------------
+
+
+def api_operations():
+    from tend.api.api import api
+
+    schema = api.get_openapi_schema(path_prefix="/api/v1")
+    for path, methods in schema["paths"].items():
+        for method in methods:
+            if method in {"get", "post", "put", "patch", "delete"}:
+                yield path, method
+
+
+def _fill_api_path(path: str, victim: Victim) -> str:
+    kinds = {
+        "/api/v1/customers/": victim.customer.pk,
+        "/api/v1/contacts/": victim.contact.pk,
+        "/api/v1/activities/": victim.activity.pk,
+        "/api/v1/tasks/": victim.task.pk,
+    }
+    for prefix, pk in kinds.items():
+        if path.startswith(prefix):
+            return re.sub(r"\{\w+\}", str(pk), path)
+    assert "{" not in path, f"No test record for API path {path!r}: add one to the access test."
+    return path
+
+
+def _victim_body(victim: Victim) -> dict:
+    """A body that would be valid if the victim's records were the caller's own."""
+    return {
+        "customer": victim.customer.pk,
+        "name": "入侵者改名",
+        "title": "入侵者",
+        "kind": "call",
+        "summary": "入侵",
+        "occurred_at": "2026-01-01T10:00:00+08:00",
+        "due_at": "2026-12-01T10:00:00+08:00",
+    }
+
+
+@pytest.mark.django_db
+def test_anonymous_callers_are_refused_by_every_api_operation(client, victim):
+    for path, method in api_operations():
+        if path in PUBLIC_PATHS:
+            continue
+        url = _fill_api_path(path, victim)
+        response = getattr(client, method)(url, data={}, content_type="application/json")
+        assert response.status_code == 401, f"{method.upper()} {url} answered {response.status_code}"
+        assert response.json()["code"] == "unauthenticated"
+
+
+@pytest.mark.django_db
+def test_a_rep_cannot_read_or_change_another_reps_records_through_the_api(client, victim):
+    _token, raw = create_api_token(user=victim.intruder, name="intruder")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    before = _state(victim)
+    secret_ids = {victim.customer.pk, victim.contact.pk, victim.activity.pk, victim.task.pk}
+    for path, method in api_operations():
+        if path in PUBLIC_PATHS:
+            continue
+        url = _fill_api_path(path, victim)
+        body = _victim_body(victim)
+        if "{" in path:
+            response = getattr(client, method)(url, data=body, content_type="application/json", **auth)
+            assert response.status_code == 404, f"{method.upper()} {url} answered {response.status_code}"
+        elif method == "get":
+            query = {"customer": victim.customer.pk} if path != "/api/v1/customers" else {}
+            response = client.get(url, query, **auth)
+            assert response.status_code in (200, 404), f"GET {url}"
+            if response.status_code == 200:
+                payload = response.json()
+                items = payload.get("items", []) if isinstance(payload, dict) else []
+                assert not any(item.get("id") in secret_ids and "秘密" in str(item) for item in items), url
+        else:
+            response = getattr(client, method)(url, data=body, content_type="application/json", **auth)
+            # Creating a contact, activity or task on someone else's customer is refused.
+            if path != "/api/v1/customers":
+                assert response.status_code in (404, 422), f"{method.upper()} {url} answered {response.status_code}"
+    after = _state(victim)
+    # The intruder may have created a customer of their own through POST /customers; nothing of
+    # the victim's changed.
+    assert after[1:6] == before[1:6]
