@@ -5,12 +5,15 @@ the last row shown, so every page is an index range scan of the same cost."""
 
 import base64
 import binascii
+import datetime
 import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import F, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from tend.core.errors import ValidationFailed
 
@@ -25,6 +28,10 @@ class Page:
 
 
 def encode_cursor(value: Any, last_id: int) -> str:
+    if isinstance(value, datetime.datetime):
+        # Full precision: DjangoJSONEncoder cuts microseconds to milliseconds, which would
+        # skip the rows that sort after the last one shown within the same millisecond.
+        value = value.isoformat()
     raw = json.dumps([value, last_id], cls=DjangoJSONEncoder, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
@@ -36,8 +43,8 @@ def _decode_cursor(cursor: str, field) -> tuple[Any, int]:
         last_id = int(last_id)
         if value is not None:
             value = field.to_python(value)
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
-        raise ValidationFailed(field_errors={"cursor": ["Invalid cursor."]}) from exc
+    except (ValueError, TypeError, binascii.Error, DjangoValidationError) as exc:
+        raise ValidationFailed(field_errors={"cursor": [_("Invalid cursor.")]}) from exc
     return value, last_id
 
 

@@ -52,7 +52,10 @@ def phone_search_prefix(query: str) -> str | None:
     digits = "".join(ch for ch in query if ch.isdigit())
     if len(digits) < 3 or len(digits) != len(query.replace(" ", "").replace("-", "").lstrip("+")):
         return None
-    if digits.startswith("86") and len(digits) > 11:
+    international = query.strip().startswith(("+86", "0086"))
+    if digits.startswith("0086"):
+        digits = digits[2:]
+    if digits.startswith("86") and (international or len(digits) > 11):
         digits = digits[2:]
     return "+86" + digits.lstrip("0")
 
@@ -76,9 +79,10 @@ def normalize_credit_code(value: str) -> str:
 
 
 def normalize_email(value: str) -> str:
+    """Lower-cased as a whole: mail systems treat the local part case-insensitively, and
+    duplicate detection must find Sales@x.cn when sales@x.cn exists."""
     value = (value or "").strip()
     if not value:
         return ""
     validate_email(value)
-    local, _at, domain = value.rpartition("@")
-    return f"{local}@{domain.lower()}"
+    return value.lower()

@@ -19,6 +19,9 @@ MODELS = (Customer, Contact, Activity, Task)
 def restore(*, actor: User, record) -> int:
     """Bring back a deleted record and everything deleted together with it. Returns how many
     records came back."""
+    if record.deletion_batch is None:
+        # Without this, the batch filter below (deletion_batch IS NULL) would match every live row.
+        raise ValidationFailed(_("This record is not in the recycle bin."))
     customer_id = record.pk if isinstance(record, Customer) else record.customer_id
     if not isinstance(record, Customer) and customer_id is not None:
         parent = Customer.objects.filter(pk=customer_id).values("deleted_at").first()

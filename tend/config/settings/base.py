@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "axes",
     "huey.contrib.djhuey",
+    "ninja",  # serves the API docs page's Swagger assets locally, not from a CDN
     "tend.core",
     "tend.accounts",
     "tend.audit",
@@ -166,6 +167,7 @@ TIME_ZONE = os.environ.get("TEND_TIME_ZONE", "Asia/Shanghai")
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 # Front-end packages come from the npm registry (package-lock.json) into node_modules.
 STATICFILES_DIRS = [("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist")]
 STORAGES = {

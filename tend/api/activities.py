@@ -1,0 +1,129 @@
+"""/activities: logged communications with customers (跟进记录)."""
+
+import datetime
+
+from ninja import Field, Query, Router, Schema, Status
+
+from tend.activities.actions import delete_activity, log_activity, update_activity
+from tend.activities.selectors import access_activity, visible_activities
+from tend.api.common import (
+    InputSchema,
+    PageParams,
+    Timestamp,
+    UserRef,
+    body_data,
+    page_out,
+    responses,
+)
+from tend.api.contacts import customer_for_body
+from tend.core.pagination import keyset_page
+
+router = Router(tags=["activities"])
+
+
+class ActivityChange(InputSchema):
+    kind: str | None = Field(None, description="call, visit, meeting, email, wechat, sms or note")
+    occurred_at: datetime.datetime | None = None
+    summary: str | None = None
+    outcome: str | None = None
+    valid_communication: bool | None = Field(None, description="有效沟通")
+    next_follow_up_on: datetime.date | None = None
+    contact: int | None = Field(None, description="A contact of the same customer")
+
+
+class ActivityCreate(ActivityChange):
+    customer: int = Field(description="The customer's id")
+
+
+class ActivityOut(Schema):
+    id: int
+    customer: int
+    contact: int | None
+    kind: str
+    occurred_at: Timestamp
+    summary: str
+    outcome: str
+    valid_communication: bool
+    next_follow_up_on: datetime.date | None
+    author: UserRef | None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    @staticmethod
+    def resolve_customer(activity) -> int:
+        return activity.customer_id
+
+    @staticmethod
+    def resolve_contact(activity) -> int | None:
+        return activity.contact_id
+
+
+class ActivityPageOut(Schema):
+    items: list[ActivityOut]
+    next_cursor: str | None
+
+
+class ActivityListParams(PageParams):
+    customer: int | None = Field(None, description="Only this customer's activities")
+
+
+@router.get(
+    "",
+    response=responses(200, ActivityPageOut, 422),
+    operation_id="listActivities",
+    summary="List activities",
+)
+def list_activities(request, params: Query[ActivityListParams]):
+    """Activities on the customers the caller may see, newest first."""
+    activities = visible_activities(request.auth).select_related("author")
+    if params.customer is not None:
+        activities = activities.filter(customer_id=params.customer)
+    return page_out(keyset_page(activities, "-occurred_at", params.cursor, params.limit))
+
+
+@router.post(
+    "",
+    response=responses(201, ActivityOut, 403, 422),
+    operation_id="logActivity",
+    summary="Log an activity",
+)
+def log_activity_endpoint(request, payload: ActivityCreate):
+    """Log an activity; the customer's first and last contact move with it."""
+    data = body_data(payload)
+    customer = customer_for_body(request.auth, data.pop("customer"))
+    activity = log_activity(actor=request.auth, customer=customer, data=data)
+    return Status(201, activity)
+
+
+@router.get(
+    "/{int:activity_id}",
+    response=responses(200, ActivityOut, 404),
+    operation_id="getActivity",
+    summary="Read an activity",
+)
+def get_activity(request, activity_id: int):
+    return access_activity(request.auth, activity_id)
+
+
+@router.patch(
+    "/{int:activity_id}",
+    response=responses(200, ActivityOut, 403, 404, 422),
+    operation_id="updateActivity",
+    summary="Change an activity",
+)
+def update_activity_endpoint(request, activity_id: int, payload: ActivityChange):
+    """Change the fields given; the others stay as they are."""
+    activity = access_activity(request.auth, activity_id)
+    return update_activity(actor=request.auth, activity=activity, data=body_data(payload))
+
+
+@router.delete(
+    "/{int:activity_id}",
+    response=responses(204, None, 403, 404),
+    operation_id="deleteActivity",
+    summary="Delete an activity",
+)
+def delete_activity_endpoint(request, activity_id: int):
+    activity = access_activity(request.auth, activity_id)
+    delete_activity(actor=request.auth, activity=activity)
+    return Status(204, None)

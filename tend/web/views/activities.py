@@ -1,0 +1,75 @@
+"""Logging an activity in place on the customer page, and deleting one."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tend.activities.actions import delete_activity, log_activity
+from tend.activities.selectors import access_activity, customer_timeline
+from tend.core.errors import TendError
+from tend.customers.selectors import access_customer, customer_contacts
+from tend.web.access import signed_in
+from tend.web.forms import ActivityForm
+from tend.web.views.common import is_htmx, redirect_with_error
+from tend.web.views.customers import detail_context, time_nodes
+
+
+def _activities_fragment(request, customer, form, *, status=200, refreshed=False):
+    """The activity section (form and timeline); after a change, the customer's time nodes
+    too, swapped out of band."""
+    return render(
+        request,
+        "web/customers/_activities_response.html",
+        {
+            "customer": customer,
+            "activity_form": form,
+            "timeline": list(customer_timeline(customer)),
+            "time_nodes": time_nodes(customer) if refreshed else None,
+        },
+        status=status,
+    )
+
+
+@signed_in
+@require_POST
+def activity_create(request, pk):
+    customer = access_customer(request.user, pk)
+    contacts = list(customer_contacts(customer))
+    form = ActivityForm(request.POST, contacts=contacts)
+    try:
+        log_activity(actor=request.user, customer=customer, data=form.input_data(request.POST))
+    except TendError as exc:
+        form.show_errors(exc)
+        if is_htmx(request):
+            return _activities_fragment(request, customer, form, status=exc.status)
+        return render(
+            request,
+            "web/customers/detail.html",
+            detail_context(request, customer, activity_form=form),
+            status=exc.status,
+        )
+    if not is_htmx(request):
+        messages.success(request, _("The activity was logged."))
+        return redirect(reverse("web:customer_detail", args=[pk]) + "#activities")
+    customer = access_customer(request.user, pk)
+    return _activities_fragment(request, customer, ActivityForm(contacts=contacts), refreshed=True)
+
+
+@signed_in
+@require_POST
+def activity_delete(request, pk):
+    activity = access_activity(request.user, pk)
+    customer_id = activity.customer_id
+    detail = reverse("web:customer_detail", args=[customer_id]) + "#activities"
+    try:
+        delete_activity(actor=request.user, activity=activity)
+    except TendError as exc:
+        return redirect_with_error(request, exc, detail)
+    if not is_htmx(request):
+        messages.success(request, _("The activity was moved to the recycle bin."))
+        return redirect(detail)
+    customer = access_customer(request.user, customer_id)
+    contacts = list(customer_contacts(customer))
+    return _activities_fragment(request, customer, ActivityForm(contacts=contacts), refreshed=True)

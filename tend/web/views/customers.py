@@ -1,0 +1,308 @@
+"""Customer pages: the list (search, filters, sort, keyset pages), create, edit, the customer
+page with contacts, timeline, tasks and history, and the owner, delete buttons."""
+
+from django.contrib import messages
+from django.db.models import prefetch_related_objects
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tend.accounts.models import Team
+from tend.accounts.selectors import assignable_users, managed_team_ids
+from tend.activities.selectors import customer_tasks, customer_timeline
+from tend.audit.selectors import customer_history
+from tend.core.errors import DuplicateFound, TendError, ValidationFailed
+from tend.core.pagination import capped_count
+from tend.customers.actions import (
+    assign_customer_owner,
+    create_customer,
+    delete_customer,
+    update_customer,
+)
+from tend.customers.models import Customer, CustomFieldType, SourceChannel
+from tend.customers.selectors import (
+    CUSTOMER_ORDERINGS,
+    CustomerFilters,
+    access_customer,
+    custom_field_definitions,
+    customer_contacts,
+    customer_page,
+    filter_customers,
+)
+from tend.web.access import signed_in
+from tend.web.forms import ActivityForm, CustomerForm
+from tend.web.history import history_rows
+from tend.web.views.common import is_htmx, redirect_with_error
+
+PAGE_SIZE = 25
+DEFAULT_ORDERING = "-updated_at"
+ORDERING_LABELS = {
+    "-updated_at": gettext_lazy("Recently updated"),
+    "-created_at": gettext_lazy("Newest first"),
+    "-last_contact_at": gettext_lazy("Last contact"),
+    "name": gettext_lazy("Name (A–Z)"),
+    "-name": gettext_lazy("Name (Z–A)"),
+}
+TIME_NODES = (
+    "created_at",
+    "first_contact_at",
+    "last_contact_at",
+    "next_follow_up_on",
+    "converted_at",
+    "churned_at",
+)
+
+
+def _filters_from(params) -> CustomerFilters:
+    try:
+        team = int(params.get("team") or 0) or None
+    except ValueError:
+        team = None
+    return CustomerFilters(
+        query=params.get("q", "").strip()[:100],
+        owner=params.get("owner", "").strip(),
+        team=team,
+        tag=params.get("tag", "").strip(),
+        province=params.get("province", "").strip(),
+        city=params.get("city", "").strip(),
+        source=params.get("source", "").strip(),
+    )
+
+
+def _filter_choices(user) -> dict:
+    if user.is_admin:
+        teams = list(Team.objects.order_by("name"))
+    else:
+        team_ids = managed_team_ids(user)
+        teams = list(Team.objects.filter(pk__in=team_ids).order_by("name")) if team_ids else []
+    owners = []
+    if user.is_admin or user.is_manager:
+        owners = list(
+            assignable_users(user).exclude(pk=user.pk).order_by("full_name", "username")[:500]
+        )
+    return {
+        "teams": teams,
+        "owners": owners,
+        "sources": SourceChannel.choices,
+        "orderings": list(ORDERING_LABELS.items()),
+    }
+
+
+@signed_in
+def customer_list(request):
+    user = request.user
+    filters = _filters_from(request.GET)
+    ordering = request.GET.get("ordering", DEFAULT_ORDERING)
+    if ordering not in CUSTOMER_ORDERINGS:
+        ordering = DEFAULT_ORDERING
+    cursor = request.GET.get("cursor") or None
+    page_error = ""
+    try:
+        page = customer_page(user, filters, ordering=ordering, cursor=cursor, limit=PAGE_SIZE)
+    except ValidationFailed:
+        page_error = _("That page link is no longer valid, so the first page is shown.")
+        cursor = None
+        page = customer_page(user, filters, ordering=ordering, cursor=None, limit=PAGE_SIZE)
+    prefetch_related_objects(page.items, "tags")
+    count, more = capped_count(filter_customers(user, filters))
+    context = {
+        "page": page,
+        "customers": page.items,
+        "count": count,
+        "count_more": more,
+        "filters": filters,
+        "ordering": ordering,
+        "cursor": cursor,
+        "page_error": page_error,
+        "filtered": any(
+            [
+                filters.query,
+                filters.owner,
+                filters.team,
+                filters.tag,
+                filters.province,
+                filters.city,
+                filters.source,
+            ]
+        ),
+    }
+    if is_htmx(request):
+        response = render(request, "web/customers/_results.html", context)
+    else:
+        context.update(_filter_choices(user))
+        response = render(request, "web/customers/list.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _save_customer(request, form, save):
+    """Call the action; returns (customer or None, duplicate error or None, status)."""
+    allow_duplicate = bool(request.POST.get("allow_duplicate"))
+    try:
+        customer = save(form.input_data(request.POST), allow_duplicate)
+    except DuplicateFound as exc:
+        form.show_errors(exc)
+        return None, exc, exc.status
+    except TendError as exc:
+        form.show_errors(exc)
+        return None, None, exc.status
+    return customer, None, 200
+
+
+@signed_in
+def customer_create(request):
+    definitions = list(custom_field_definitions())
+    duplicate = None
+    status = 200
+    if request.method == "POST":
+        form = CustomerForm(request.POST, definitions=definitions)
+        customer, duplicate, status = _save_customer(
+            request,
+            form,
+            lambda data, allow: create_customer(
+                actor=request.user, data=data, allow_duplicate=allow
+            ),
+        )
+        if customer is not None:
+            messages.success(request, _("The customer was created."))
+            return redirect("web:customer_detail", pk=customer.pk)
+    else:
+        form = CustomerForm(definitions=definitions)
+    return render(
+        request,
+        "web/customers/form.html",
+        {"form": form, "duplicate": duplicate, "customer": None},
+        status=status,
+    )
+
+
+@signed_in
+def customer_edit(request, pk):
+    customer = access_customer(request.user, pk)
+    definitions = list(custom_field_definitions())
+    duplicate = None
+    status = 200
+    if request.method == "POST":
+        form = CustomerForm(request.POST, definitions=definitions)
+        saved, duplicate, status = _save_customer(
+            request,
+            form,
+            lambda data, allow: update_customer(
+                actor=request.user, customer=customer, data=data, allow_duplicate=allow
+            ),
+        )
+        if saved is not None:
+            messages.success(request, _("The changes were saved."))
+            return redirect("web:customer_detail", pk=customer.pk)
+    else:
+        form = CustomerForm(definitions=definitions, customer=customer)
+    return render(
+        request,
+        "web/customers/form.html",
+        {"form": form, "duplicate": duplicate, "customer": customer},
+        status=status,
+    )
+
+
+def _custom_values(customer, definitions) -> list[tuple[str, str]]:
+    language = get_language() or "zh-hans"
+    values = []
+    for definition in definitions:
+        value = (customer.custom_fields or {}).get(definition.key)
+        if value in (None, ""):
+            continue
+        if definition.field_type == CustomFieldType.BOOLEAN:
+            value = _("Yes") if value else _("No")
+        values.append((definition.label(language), str(value)))
+    return values
+
+
+def time_nodes(customer) -> list[tuple[str, object, bool]]:
+    """(label, value, whether the value has a time of day) for each time node."""
+    nodes = []
+    for name in TIME_NODES:
+        model_field = Customer._meta.get_field(name)
+        has_time = model_field.get_internal_type() == "DateTimeField"
+        nodes.append((model_field.verbose_name, getattr(customer, name), has_time))
+    return nodes
+
+
+def detail_context(request, customer, *, activity_form=None) -> dict:
+    """Everything the customer page shows; a fixed number of queries however long each
+    list is."""
+    user = request.user
+    definitions = list(custom_field_definitions())
+    contacts = list(customer_contacts(customer))
+    can_assign = user.is_admin or user.is_manager
+    return {
+        "customer": customer,
+        "tags": list(customer.tags.all()),
+        "custom_values": _custom_values(customer, definitions),
+        "time_nodes": time_nodes(customer),
+        "contacts": contacts,
+        "timeline": list(customer_timeline(customer)),
+        "activity_form": activity_form or ActivityForm(contacts=contacts),
+        "tasks": list(customer_tasks(customer)),
+        "history": history_rows(customer_history(customer.pk), definitions),
+        "can_assign": can_assign,
+        "can_release": customer.owner_id == user.pk,
+        "assignees": list(assignable_users(user).order_by("full_name", "username")[:500])
+        if can_assign
+        else [],
+    }
+
+
+@signed_in
+def customer_detail(request, pk):
+    customer = access_customer(request.user, pk)
+    return render(request, "web/customers/detail.html", detail_context(request, customer))
+
+
+@signed_in
+@require_POST
+def customer_delete(request, pk):
+    customer = access_customer(request.user, pk)
+    try:
+        delete_customer(actor=request.user, customer=customer)
+    except TendError as exc:
+        return redirect_with_error(request, exc, reverse("web:customer_detail", args=[pk]))
+    messages.success(
+        request,
+        _("“%(name)s” was moved to the recycle bin.") % {"name": customer.name},
+    )
+    return redirect("web:customer_list")
+
+
+@signed_in
+@require_POST
+def customer_assign(request, pk):
+    """Give the customer to a user, or (empty owner) release it to the public pool."""
+    customer = access_customer(request.user, pk)
+    detail = reverse("web:customer_detail", args=[pk])
+    owner_id = request.POST.get("owner", "").strip()
+    owner = None
+    if owner_id:
+        try:
+            owner = assignable_users(request.user).filter(pk=int(owner_id)).first()
+        except ValueError:
+            owner = None
+        if owner is None:
+            return redirect_with_error(
+                request,
+                ValidationFailed(_("You cannot assign customers to this user.")),
+                detail,
+            )
+    try:
+        assign_customer_owner(actor=request.user, customer=customer, owner=owner)
+    except TendError as exc:
+        return redirect_with_error(request, exc, detail)
+    if owner is None:
+        messages.success(request, _("The customer was released to the public pool."))
+    else:
+        messages.success(
+            request, _("The customer now belongs to %(name)s.") % {"name": owner.display_name}
+        )
+    return redirect(detail)
