@@ -69,10 +69,15 @@ def create_team(*, name: str, manager: User | None = None, parent: Team | None =
 def create_api_token(*, user: User, name: str) -> tuple[ApiToken, str]:
     """Returns the token record and the token itself, which is not stored and cannot be
     shown again."""
+    name = (name or "").strip() or "token"
+    if len(name) > 100:
+        raise ValidationFailed(
+            field_errors={"name": [_("A token name is at most 100 characters.")]}
+        )
     raw = "tend_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
-        name=name or "token",
+        name=name,
         prefix=raw[:12],
         digest=hashlib.sha256(raw.encode()).hexdigest(),
     )

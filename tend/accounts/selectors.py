@@ -5,6 +5,7 @@ import hashlib
 from django.utils import timezone
 
 from tend.accounts.models import ApiToken, Team, User
+from tend.core.errors import NotFound
 
 
 def team_subtree_ids(root_ids: set[int]) -> set[int]:
@@ -70,3 +71,22 @@ def assignable_users(user: User):
             pk=user.pk
         )
     return User.objects.filter(pk=user.pk)
+
+
+def visible_teams(user: User):
+    """Teams a user may filter by: all for admins, the managed subtree for managers."""
+    if user.is_admin:
+        return Team.objects.order_by("name")
+    return Team.objects.filter(pk__in=managed_team_ids(user)).order_by("name")
+
+
+def active_api_tokens(user: User):
+    return user.api_tokens.filter(revoked_at__isnull=True).order_by("-created_at", "-id")
+
+
+def access_api_token(user: User, token_id) -> ApiToken:
+    """One of the user's own live tokens; nobody reaches another user's tokens."""
+    try:
+        return active_api_tokens(user).get(pk=int(token_id))
+    except (ApiToken.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound() from exc

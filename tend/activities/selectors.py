@@ -66,3 +66,12 @@ def customer_tasks(customer) -> QuerySet[Task]:
         .select_related("assignee")
         .order_by(F("done_at").asc(nulls_first=True), "due_at", "id")
     )
+
+
+def recently_done_tasks_for(user: User, limit: int = 50) -> list[Task]:
+    return list(
+        Task.objects.filter(assignee=user, done_at__isnull=False, deleted_at__isnull=True)
+        .filter(Q(customer__isnull=True) | Q(customer__deleted_at__isnull=True))
+        .select_related("customer")
+        .order_by("-done_at", "-id")[:limit]
+    )

@@ -1,19 +1,15 @@
 """The user's own settings: language and personal API tokens."""
 
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tend.accounts.actions import create_api_token, revoke_api_token
+from tend.accounts.selectors import access_api_token, active_api_tokens
 from tend.web.access import signed_in
 from tend.web.forms import ApiTokenForm
-
-
-def _tokens(user):
-    return list(user.api_tokens.filter(revoked_at__isnull=True).order_by("-created_at", "-id"))
 
 
 @signed_in
@@ -35,7 +31,7 @@ def account(request):
     response = render(
         request,
         "web/account/account.html",
-        {"form": form, "raw_token": raw_token, "tokens": _tokens(request.user)},
+        {"form": form, "raw_token": raw_token, "tokens": list(active_api_tokens(request.user))},
         status=status,
     )
     add_never_cache_headers(response)
@@ -45,9 +41,7 @@ def account(request):
 @signed_in
 @require_POST
 def account_token_revoke(request, pk):
-    token = request.user.api_tokens.filter(pk=pk, revoked_at__isnull=True).first()
-    if token is None:
-        raise Http404()
+    token = access_api_token(request.user, pk)
     revoke_api_token(token=token)
     messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
     return redirect("web:account")

@@ -10,8 +10,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tend.accounts.models import Team
-from tend.accounts.selectors import assignable_users, managed_team_ids
+from tend.accounts.selectors import assignable_users, visible_teams
 from tend.activities.selectors import customer_tasks, customer_timeline
 from tend.audit.selectors import customer_history
 from tend.core.errors import DuplicateFound, TendError, ValidationFailed
@@ -73,11 +72,7 @@ def _filters_from(params) -> CustomerFilters:
 
 
 def _filter_choices(user) -> dict:
-    if user.is_admin:
-        teams = list(Team.objects.order_by("name"))
-    else:
-        team_ids = managed_team_ids(user)
-        teams = list(Team.objects.filter(pk__in=team_ids).order_by("name")) if team_ids else []
+    teams = list(visible_teams(user))
     owners = []
     if user.is_admin or user.is_manager:
         owners = list(

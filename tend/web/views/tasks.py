@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from tend.accounts.selectors import assignable_users
 from tend.activities.actions import create_task, delete_task, set_task_done, update_task
-from tend.activities.selectors import access_task, open_tasks_for, visible_tasks
+from tend.activities.selectors import access_task, open_tasks_for, recently_done_tasks_for
 from tend.core.errors import TendError
 from tend.customers.selectors import access_customer
 from tend.web.access import signed_in
@@ -35,12 +35,7 @@ def task_list(request):
     show_done = request.GET.get("done") == "1"
     done_tasks = []
     if show_done:
-        done_tasks = list(
-            visible_tasks(user)
-            .filter(assignee=user, done_at__isnull=False)
-            .select_related("customer")
-            .order_by("-done_at", "-id")[:DONE_SHOWN]
-        )
+        done_tasks = recently_done_tasks_for(user, limit=DONE_SHOWN)
     return render(
         request,
         "web/tasks/list.html",

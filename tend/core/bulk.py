@@ -1,0 +1,120 @@
+"""Writing many rows fast, for demo data and (later) imports.
+
+The ORM's `bulk_create` builds a model instance per row and a multi-row INSERT per batch; at a
+million rows that costs minutes. Here rows are plain tuples in column order, written with
+`executemany` on SQLite and `COPY … FROM STDIN` on PostgreSQL, inside one transaction.
+
+Values must already be in a form both databases accept: str, int, float, bool, None, or a
+string for dates and datetimes (see `datetime_text`) and JSON (serialised by the caller).
+Nothing here validates: callers are trusted writers that build valid rows themselves."""
+
+import datetime
+from collections.abc import Iterable, Sequence
+
+from django.db import connections, models, transaction
+
+DEFAULT_BATCH = 10_000
+
+
+def table_name(model_or_table: type[models.Model] | str) -> str:
+    if isinstance(model_or_table, str):
+        return model_or_table
+    return model_or_table._meta.db_table
+
+
+def datetime_text(value: datetime.datetime, vendor: str) -> str:
+    """An aware datetime as text the database stores without conversion.
+
+    Django keeps datetimes in SQLite as naive UTC text ("2024-05-01 08:30:00"), and compares
+    them as strings; PostgreSQL needs the offset to read them as UTC whatever the session zone."""
+    utc = value.astimezone(datetime.UTC).replace(tzinfo=None)
+    text = utc.isoformat(" ")
+    return text + "+00" if vendor == "postgresql" else text
+
+
+def _batches(rows: Iterable[Sequence], size: int):
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def bulk_insert(
+    model_or_table: type[models.Model] | str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence],
+    *,
+    batch: int = DEFAULT_BATCH,
+    using: str = "default",
+) -> int:
+    """Insert `rows` (tuples in the order of `columns`) into a table; returns the row count.
+
+    Runs in one transaction (a savepoint when the caller already holds one). When `columns`
+    include "id", PostgreSQL's id sequence is moved past the largest id afterwards, so that
+    later inserts through the ORM do not collide with the explicit ids."""
+    table = table_name(model_or_table)
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    column_list = ", ".join(quote(column) for column in columns)
+    count = 0
+    # wrap_database_errors: the driver's errors surface as Django's (IntegrityError…), as
+    # they would through the ORM.
+    with transaction.atomic(using=using), connection.wrap_database_errors:
+        connection.ensure_connection()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                sql = f"COPY {quote(table)} ({column_list}) FROM STDIN"
+                with cursor.cursor.copy(sql) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                        count += 1
+            if "id" in columns:
+                reset_id_sequence(table, using=using)
+        elif connection.vendor == "sqlite":
+            # The driver's own cursor, not Django's wrapper: the wrapper rewrites every
+            # row's parameters, which at a million rows is most of the time spent.
+            placeholders = ", ".join("?" for _ in columns)
+            sql = f"INSERT INTO {quote(table)} ({column_list}) VALUES ({placeholders})"
+            raw_cursor = connection.connection.cursor()
+            try:
+                for chunk in _batches(rows, batch):
+                    raw_cursor.executemany(sql, chunk)
+                    count += len(chunk)
+            finally:
+                raw_cursor.close()
+        else:
+            placeholders = ", ".join("%s" for _ in columns)
+            sql = f"INSERT INTO {quote(table)} ({column_list}) VALUES ({placeholders})"
+            with connection.cursor() as cursor:
+                for chunk in _batches(rows, batch):
+                    cursor.executemany(sql, chunk)
+                    count += len(chunk)
+    return count
+
+
+def reset_id_sequence(model_or_table: type[models.Model] | str, *, using: str = "default"):
+    """Move a PostgreSQL table's id sequence past its largest id (no-op elsewhere: SQLite's
+    AUTOINCREMENT follows explicit ids by itself)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    table = table_name(model_or_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT setval(pg_get_serial_sequence(%s, 'id'), COALESCE(MAX(id), 1), "
+            f"MAX(id) IS NOT NULL) FROM {connection.ops.quote_name(table)}",
+            [table],
+        )
+
+
+def next_id(model_or_table: type[models.Model] | str, *, using: str = "default") -> int:
+    """The first free id above every existing row, for writers that assign ids themselves."""
+    connection = connections[using]
+    table = table_name(model_or_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {connection.ops.quote_name(table)}")
+        return int(cursor.fetchone()[0])
