@@ -83,8 +83,8 @@ class CustomerInput(forms.Form):
 
 
 class ContactInput(forms.Form):
-    name = forms.CharField(label=_("name"), max_length=100)
-    title = forms.CharField(label=_("title"), max_length=100, required=False)
+    name = forms.CharField(label=_("full name"), max_length=100)
+    title = forms.CharField(label=_("job title"), max_length=100, required=False)
     mobile = PhoneField(label=_("mobile"), max_length=30, required=False)
     phone = PhoneField(label=_("landline"), max_length=30, required=False)
     email = EmailField(label=_("email"), max_length=254, required=False)

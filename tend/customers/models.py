@@ -154,8 +154,8 @@ class Contact(SoftDeletableModel):
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("customer")
     )
-    name = models.CharField(_("name"), max_length=100)
-    title = models.CharField(_("title"), max_length=100, blank=True)
+    name = models.CharField(_("full name"), max_length=100)
+    title = models.CharField(_("job title"), max_length=100, blank=True)
     mobile = models.CharField(_("mobile"), max_length=20, blank=True)
     phone = models.CharField(_("landline"), max_length=20, blank=True)
     email = models.CharField(_("email"), max_length=254, blank=True)

@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import capfirst
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from tend.audit.models import AuditAction
@@ -37,6 +37,19 @@ class HistoryRow:
     object_label: str
     changes: list[Change] = field(default_factory=list)
     note: str = ""
+
+
+SYSTEM_ACTORS = {
+    "system": gettext_lazy("System"),
+    "demo": gettext_lazy("Demo data"),
+    "cli": gettext_lazy("Command line"),
+    "import": gettext_lazy("Import"),
+}
+
+
+def _actor_label(label: str) -> str:
+    """Who acted when no user did: known system actors in the reader's language."""
+    return str(SYSTEM_ACTORS.get(label, label or EMPTY))
 
 
 def _model_for(object_type: str):
@@ -126,7 +139,7 @@ def history_rows(entries, custom_field_definitions=()) -> list[HistoryRow]:
         model = models_by_type.get(entry.object_type)
         row = HistoryRow(
             at=entry.at,
-            actor=entry.actor.display_name if entry.actor else (entry.actor_label or EMPTY),
+            actor=entry.actor.display_name if entry.actor else _actor_label(entry.actor_label),
             action=entry.get_action_display(),
             action_code=entry.action,
             object_kind=capfirst(model._meta.verbose_name) if model else entry.object_type,

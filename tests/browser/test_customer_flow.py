@@ -42,7 +42,7 @@ def test_sign_in_create_a_customer_and_log_an_activity(page, language, customer_
 
     sign_in(page, "lili", language)
     assert page.locator("html").get_attribute("lang") == language
-    assert TEXTS[language]["customers"] in page.locator("nav").inner_text()
+    assert TEXTS[language]["customers"] in page.locator("#site-nav").inner_text()
 
     page.goto("/customers/new/")
     page.fill("input[name=name]", customer_name)

@@ -1,0 +1,35 @@
+"""Printing for the `tend` command: aligned tables (Chinese characters take two columns) and
+errors in the one shape every door uses."""
+
+import sys
+import unicodedata
+
+from tend.core.errors import TendError
+
+
+def display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def pad(text: str, width: int) -> str:
+    return text + " " * max(width - display_width(text), 0)
+
+
+def print_table(headers: list[str], rows: list[list], *, file=None) -> None:
+    file = file or sys.stdout
+    cells = [[str(value) for value in row] for row in rows]
+    widths = [
+        max([display_width(str(header))] + [display_width(row[i]) for row in cells])
+        for i, header in enumerate(headers)
+    ]
+    lines = [[str(header) for header in headers], ["-" * width for width in widths], *cells]
+    for line in lines:
+        print("  ".join(pad(cell, widths[i]) for i, cell in enumerate(line)).rstrip(), file=file)
+
+
+def print_error(error: TendError, *, file=None) -> None:
+    file = file or sys.stderr
+    print(str(error.message), file=file)
+    for field_name, messages in error.field_errors.items():
+        for message in messages:
+            print(f"  {field_name}: {message}", file=file)
