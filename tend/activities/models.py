@@ -2,7 +2,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from tend.core.models import SoftDeletableModel
+from tend.core.models import SoftDeletableModel, sort_index
 
 LIVE = Q(deleted_at__isnull=True)
 
@@ -54,10 +54,8 @@ class Activity(SoftDeletableModel):
         verbose_name = _("activity")
         verbose_name_plural = _("activities")
         indexes = [
-            models.Index(
-                fields=["customer", "-occurred_at", "id"], condition=LIVE, name="activity_timeline"
-            ),
-            models.Index(fields=["-occurred_at", "id"], condition=LIVE, name="activity_recent"),
+            sort_index("customer", sort="-occurred_at", name="activity_timeline", condition=LIVE),
+            sort_index(sort="-occurred_at", name="activity_recent", condition=LIVE),
             models.Index(fields=["author", "-occurred_at"], condition=LIVE, name="activity_author"),
         ]
 

@@ -4,6 +4,7 @@ from tend.accounts.models import User
 from tend.accounts.selectors import managed_team_ids
 from tend.activities.models import Activity, Task
 from tend.core.errors import NotFound
+from tend.core.pagination import Page, keyset_page
 from tend.customers.selectors import visible_customers
 
 
@@ -18,12 +19,15 @@ def access_activity(user: User, activity_id) -> Activity:
         raise NotFound() from exc
 
 
-def customer_timeline(customer, limit: int = 50) -> QuerySet[Activity]:
-    return (
-        Activity.objects.filter(customer=customer, deleted_at__isnull=True)
-        .select_related("author", "contact")
-        .order_by("-occurred_at", "-id")[:limit]
+TIMELINE_PAGE = 20
+
+
+def customer_timeline(customer, cursor: str | None = None, limit: int = TIMELINE_PAGE) -> Page:
+    """One page of the customer's activities, newest first; the cursor continues it."""
+    activities = Activity.objects.filter(customer=customer, deleted_at__isnull=True).select_related(
+        "author", "contact"
     )
+    return keyset_page(activities, "-occurred_at", cursor, limit)
 
 
 def task_scope(user: User) -> Q:

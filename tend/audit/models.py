@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tend.core.models import sort_index
+
 
 class AuditAction(models.TextChoices):
     CREATE = "create", _("created")
@@ -35,7 +37,7 @@ class AuditEntry(models.Model):
         verbose_name_plural = _("audit entries")
         indexes = [
             models.Index(fields=["object_type", "object_id", "at"]),
-            models.Index(fields=["customer_id", "at"]),
+            sort_index("customer_id", sort="-at", name="audit_customer_history"),
         ]
 
     def __str__(self) -> str:

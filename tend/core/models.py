@@ -2,6 +2,8 @@
 deleted together with its parent comes back together with it."""
 
 from django.db import models
+from django.db.models import F
+from django.db.models.expressions import OrderBy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -32,3 +34,39 @@ class SoftDeletableModel(TimestampedModel):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+
+class NullsLastIndex(models.Index):
+    """An index that serves `ORDER BY field DESC NULLS LAST` (how lists sort nullable dates).
+
+    PostgreSQL needs NULLS LAST declared in the index to use it for that order; SQLite cannot
+    declare it, and needs no declaration: it sorts nulls last on DESC by itself."""
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().create_sql(model, schema_editor, using=using, **kwargs)
+        plain = self.clone()
+        plain.expressions = tuple(
+            OrderBy(expression.expression, descending=expression.descending)
+            if isinstance(expression, OrderBy)
+            else expression
+            for expression in self.expressions
+        )
+        return models.Index.create_sql(plain, model, schema_editor, using=using, **kwargs)
+
+
+def sort_index(
+    *leading: str, sort: str, name: str, nullable: bool = False, condition=None
+) -> models.Index:
+    """An index for lists filtered by `leading` columns and sorted by `sort` (e.g.
+    "-last_contact_at"), ties broken by id in the same direction, exactly as
+    `tend.core.pagination.keyset_page` orders: a nullable column with its nulls last."""
+    descending = sort.startswith("-")
+    field = sort.lstrip("-")
+    expressions = [
+        *(F(column) for column in leading),
+        OrderBy(F(field), descending=descending, nulls_last=True if nullable else None),
+        OrderBy(F("id"), descending=descending),
+    ]
+    index_class = NullsLastIndex if nullable else models.Index
+    return index_class(*expressions, name=name, condition=condition)

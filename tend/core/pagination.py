@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from tend.core.errors import ValidationFailed
 
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 
 
 @dataclass
@@ -49,26 +49,24 @@ def _decode_cursor(cursor: str, field) -> tuple[Any, int]:
 
 
 def keyset_page(queryset: QuerySet, ordering: str, cursor: str | None, limit: int) -> Page:
-    """One page of `queryset` sorted by `ordering` ("name" or "-created_at"), then by id."""
+    """One page of `queryset` sorted by `ordering` ("name" or "-created_at"), ties broken by
+    id in the same direction; nulls come last either way."""
     field_name = ordering.lstrip("-")
     descending = ordering.startswith("-")
     field = queryset.model._meta.get_field(field_name)
-    expression = F(field_name).desc() if descending else F(field_name).asc()
-    if field.null:
-        expression = (
-            F(field_name).desc(nulls_last=True)
-            if descending
-            else F(field_name).asc(nulls_last=True)
-        )
-    queryset = queryset.order_by(expression, "id")
+    if descending:
+        expression = F(field_name).desc(nulls_last=True) if field.null else F(field_name).desc()
+    else:
+        expression = F(field_name).asc(nulls_last=True) if field.null else F(field_name).asc()
+    queryset = queryset.order_by(expression, "-id" if descending else "id")
     if cursor:
         value, last_id = _decode_cursor(cursor, field)
+        beyond = "lt" if descending else "gt"
         if value is None:
-            queryset = queryset.filter(**{f"{field_name}__isnull": True, "id__gt": last_id})
+            queryset = queryset.filter(**{f"{field_name}__isnull": True, f"id__{beyond}": last_id})
         else:
-            beyond = "lt" if descending else "gt"
             after = Q(**{f"{field_name}__{beyond}": value}) | Q(
-                **{field_name: value, "id__gt": last_id}
+                **{field_name: value, f"id__{beyond}": last_id}
             )
             if field.null:
                 after |= Q(**{f"{field_name}__isnull": True})

@@ -2,7 +2,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from tend.core.models import SoftDeletableModel
+from tend.core.models import SoftDeletableModel, sort_index
 from tend.core.validators import display_phone
 
 LIVE = Q(deleted_at__isnull=True)
@@ -116,21 +116,33 @@ class Customer(SoftDeletableModel):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         # Partial indexes over live rows: every list is "not deleted" first.
+        # Partial indexes over live rows: every list is "not deleted" first. One per sort, and
+        # one per common filter and sort, so a page is an index range scan, never a sort.
         indexes = [
             models.Index(fields=["name", "id"], condition=LIVE, name="customer_name"),
-            models.Index(fields=["-created_at", "id"], condition=LIVE, name="customer_created"),
-            models.Index(fields=["-updated_at", "id"], condition=LIVE, name="customer_updated"),
-            models.Index(
-                fields=["-last_contact_at", "id"], condition=LIVE, name="customer_last_contact"
+            sort_index(sort="-created_at", name="customer_created", condition=LIVE),
+            sort_index(sort="-updated_at", name="customer_updated", condition=LIVE),
+            sort_index(
+                sort="-last_contact_at", name="customer_last_contact", nullable=True, condition=LIVE
             ),
             models.Index(fields=["owner", "name", "id"], condition=LIVE, name="customer_owner"),
-            models.Index(
-                fields=["owner", "-last_contact_at", "id"],
-                condition=LIVE,
+            sort_index(
+                "owner",
+                sort="-last_contact_at",
                 name="customer_owner_contact",
+                nullable=True,
+                condition=LIVE,
             ),
-            models.Index(fields=["team", "name"], condition=LIVE, name="customer_team"),
+            sort_index("owner", sort="-updated_at", name="customer_owner_updated", condition=LIVE),
+            models.Index(fields=["team", "name", "id"], condition=LIVE, name="customer_team"),
             models.Index(fields=["province", "city"], condition=LIVE, name="customer_region"),
+            sort_index(
+                "province",
+                sort="-last_contact_at",
+                name="customer_province_contact",
+                nullable=True,
+                condition=LIVE,
+            ),
             models.Index(fields=["source"], condition=LIVE, name="customer_source"),
             models.Index(fields=["phone"], condition=LIVE, name="customer_phone"),
             models.Index(fields=["email"], condition=LIVE, name="customer_email"),

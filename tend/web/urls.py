@@ -23,6 +23,12 @@ urlpatterns = [
     path("customers/new/", customers.customer_create, name="customer_create"),
     path("customers/<int:pk>/", customers.customer_detail, name="customer_detail"),
     path("customers/<int:pk>/edit/", customers.customer_edit, name="customer_edit"),
+    path(
+        "customers/<int:pk>/timeline/",
+        customers.customer_timeline_more,
+        name="customer_timeline",
+    ),
+    path("customers/<int:pk>/history/", customers.customer_history_page, name="customer_history"),
     path("customers/<int:pk>/delete/", customers.customer_delete, name="customer_delete"),
     path("customers/<int:pk>/assign/", customers.customer_assign, name="customer_assign"),
     path("customers/<int:pk>/contacts/new/", contacts.contact_create, name="contact_create"),

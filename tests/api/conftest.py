@@ -116,13 +116,14 @@ def walk_pages(caller, path, params, limit):
 
 
 def expected_order(rows, ordering):
-    """(id, value) rows in the API's order: by value (nulls last), then by id."""
+    """(id, value) rows in the API's order: by value (nulls last), then by id in the same
+    direction as the value."""
     descending = ordering.startswith("-")
-    by_id = sorted(rows, key=lambda row: row[0])
-    present = [row for row in by_id if row[1] is not None]
-    missing = [row for row in by_id if row[1] is None]
-    # sorted() is stable with reverse=True too: ties stay in id order.
-    ordered = sorted(present, key=lambda row: row[1], reverse=descending) + missing
+    present = [row for row in rows if row[1] is not None]
+    missing = sorted((row for row in rows if row[1] is None), key=lambda row: row[0])
+    if descending:
+        missing.reverse()
+    ordered = sorted(present, key=lambda row: (row[1], row[0]), reverse=descending) + missing
     return [row[0] for row in ordered]
 
 

@@ -217,8 +217,10 @@ def test_the_timeline_lists_live_activities_newest_first(org):
     gone = make_activity(customer, occurred_at=at(3))
     delete_activity(actor=org.rep, activity=gone)
     make_activity(make_customer(org.rep), occurred_at=at(2))
-    assert list(customer_timeline(customer)) == [new, middle, old]
-    assert list(customer_timeline(customer, limit=2)) == [new, middle]
+    assert customer_timeline(customer).items == [new, middle, old]
+    first = customer_timeline(customer, limit=2)
+    assert first.items == [new, middle]
+    assert customer_timeline(customer, cursor=first.next_cursor, limit=2).items == [old]
 
 
 def test_activities_are_visible_with_their_customer(org, admin):

@@ -114,7 +114,7 @@ def test_a_customers_history_includes_its_children_newest_first(org):
     other = make_customer(org.rep)
     make_contact(other)
 
-    history = list(customer_history(customer.pk))
+    history = customer_history(customer.pk).items
 
     assert [(entry.object_type, entry.object_id, entry.action) for entry in history] == [
         ("customers.contact", contact.pk, AuditAction.DELETE),
@@ -126,7 +126,7 @@ def test_a_customers_history_includes_its_children_newest_first(org):
     ]
     assert history[1].actor == org.manager
     assert history[1].changes == {"name": ["甲", "甲二"]}
-    assert [entry.action for entry in customer_history(customer.pk, limit=2)] == [
+    assert [entry.action for entry in customer_history(customer.pk, limit=2).items] == [
         AuditAction.DELETE,
         AuditAction.UPDATE,
     ]

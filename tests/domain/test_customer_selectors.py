@@ -361,9 +361,10 @@ def python_order(ordering):
     customers = list(Customer.objects.filter(owner__username="rep"))
     live = [c for c in customers if getattr(c, field) is not None]
     missing = [c for c in customers if getattr(c, field) is None]
-    live.sort(key=lambda c: c.pk)
-    live.sort(key=lambda c: getattr(c, field), reverse=ordering.startswith("-"))
-    return [c.pk for c in live + sorted(missing, key=lambda c: c.pk)]
+    descending = ordering.startswith("-")
+    # Ties are broken by id in the same direction as the value; missing values come last.
+    live.sort(key=lambda c: (getattr(c, field), c.pk), reverse=descending)
+    return [c.pk for c in live + sorted(missing, key=lambda c: c.pk, reverse=descending)]
 
 
 @pytest.mark.parametrize("ordering", CUSTOMER_ORDERINGS)

@@ -1,5 +1,7 @@
 """Pages run a fixed number of queries however many rows they show."""
 
+import re
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -73,7 +75,9 @@ def test_customer_page_queries_do_not_grow_with_its_records(
     assert page.count('class="timeline-item') == 20
     assert page.count('class="task-row') == 20
     assert page.count('<li class="contact">') == 20
-    assert big_queries == small_queries
+    # The history shows its newest entries; which names it looks up depends on what they are
+    # (a creation names the owner), never on how many rows the page shows.
+    assert big_queries <= small_queries
     with django_assert_max_num_queries(DETAIL_QUERIES):
         rep_client.get(reverse("web:customer_detail", args=[big.pk]))
 
@@ -87,7 +91,7 @@ def test_manager_customer_page_queries_do_not_grow(org, django_assert_max_num_qu
     _fill(small, org.rep, 1)
     _fill(big, org.rep, 20)
     small_queries = _queries(client, reverse("web:customer_detail", args=[small.pk]))
-    assert _queries(client, reverse("web:customer_detail", args=[big.pk])) == small_queries
+    assert _queries(client, reverse("web:customer_detail", args=[big.pk])) <= small_queries
     with django_assert_max_num_queries(DETAIL_QUERIES):
         client.get(reverse("web:customer_detail", args=[big.pk]))
 
@@ -118,3 +122,21 @@ def test_recycle_bin_queries_do_not_grow(rep, rep_client):
     with_one = _queries(rep_client, reverse("web:recycle_bin"))
     delete_some(10, 1)
     assert _queries(rep_client, reverse("web:recycle_bin")) == with_one
+
+
+def test_the_timeline_and_history_continue_on_later_pages(rep, rep_client):
+    customer = make_customer(rep, name="老客户")
+    for number in range(25):
+        make_activity(customer, summary=f"第{number}次沟通")
+    page = rep_client.get(reverse("web:customer_detail", args=[customer.pk])).content.decode()
+    assert page.count('class="timeline-item') == 20
+    assert "第24次沟通" in page
+    assert "第4次沟通" not in page
+    more = re.search(r'hx-get="(/customers/\d+/timeline/\?cursor=[^"]+)"', page).group(1)
+    rest = rep_client.get(more.replace("&amp;", "&")).content.decode()
+    assert rest.count('class="timeline-item') == 5
+    assert "第0次沟通" in rest and "第24次沟通" not in rest
+
+    history = rep_client.get(reverse("web:customer_history", args=[customer.pk]))
+    assert history.status_code == 200
+    assert history.content.decode().count('class="history-entry"') == 26

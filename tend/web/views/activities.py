@@ -25,7 +25,7 @@ def _activities_fragment(request, customer, form, *, status=200, refreshed=False
         {
             "customer": customer,
             "activity_form": form,
-            "timeline": list(customer_timeline(customer)),
+            "timeline": customer_timeline(customer),
             "time_nodes": time_nodes(customer) if refreshed else None,
         },
         status=status,

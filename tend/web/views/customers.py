@@ -232,16 +232,18 @@ def detail_context(request, customer, *, activity_form=None) -> dict:
     definitions = list(custom_field_definitions())
     contacts = list(customer_contacts(customer))
     can_assign = user.is_admin or user.is_manager
+    history = customer_history(customer.pk)
     return {
         "customer": customer,
         "tags": list(customer.tags.all()),
         "custom_values": _custom_values(customer, definitions),
         "time_nodes": time_nodes(customer),
         "contacts": contacts,
-        "timeline": list(customer_timeline(customer)),
+        "timeline": customer_timeline(customer),
         "activity_form": activity_form or ActivityForm(contacts=contacts),
         "tasks": list(customer_tasks(customer)),
-        "history": history_rows(customer_history(customer.pk), definitions),
+        "history": history_rows(history.items, definitions),
+        "history_more": history.next_cursor is not None,
         "can_assign": can_assign,
         "can_release": customer.owner_id == user.pk,
         "assignees": list(assignable_users(user).order_by("full_name", "username")[:500])
@@ -254,6 +256,37 @@ def detail_context(request, customer, *, activity_form=None) -> dict:
 def customer_detail(request, pk):
     customer = access_customer(request.user, pk)
     return render(request, "web/customers/detail.html", detail_context(request, customer))
+
+
+@signed_in
+def customer_timeline_more(request, pk):
+    """The next page of the timeline, appended in place (HTMX) below the last one shown."""
+    customer = access_customer(request.user, pk)
+    return render(
+        request,
+        "web/customers/_timeline_items.html",
+        {
+            "customer": customer,
+            "timeline": customer_timeline(customer, cursor=request.GET.get("cursor")),
+            "continued": True,
+        },
+    )
+
+
+@signed_in
+def customer_history_page(request, pk):
+    """The whole change history of a customer, a page at a time."""
+    customer = access_customer(request.user, pk)
+    page = customer_history(customer.pk, cursor=request.GET.get("cursor"), limit=50)
+    return render(
+        request,
+        "web/customers/history.html",
+        {
+            "customer": customer,
+            "history": history_rows(page.items, list(custom_field_definitions())),
+            "page": page,
+        },
+    )
 
 
 @signed_in
