@@ -38,6 +38,8 @@ from tend.web.views.common import is_htmx, redirect_with_error
 
 PAGE_SIZE = 25
 DEFAULT_ORDERING = "-updated_at"
+# Open tasks come first; a customer page shows this many.
+TASKS_SHOWN = 20
 ORDERING_LABELS = {
     "-updated_at": gettext_lazy("Recently updated"),
     "-created_at": gettext_lazy("Newest first"),
@@ -241,7 +243,7 @@ def detail_context(request, customer, *, activity_form=None) -> dict:
         "contacts": contacts,
         "timeline": customer_timeline(customer),
         "activity_form": activity_form or ActivityForm(contacts=contacts),
-        "tasks": list(customer_tasks(customer)),
+        "tasks": list(customer_tasks(customer)[:TASKS_SHOWN]),
         "history": history_rows(history.items, definitions),
         "history_more": history.next_cursor is not None,
         "can_assign": can_assign,
