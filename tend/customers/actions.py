@@ -16,6 +16,7 @@ from tend.core.inputs import clean_input
 from tend.customers.custom_fields import clean_custom_fields
 from tend.customers.inputs import ContactInput, CustomerInput, CustomFieldDefinitionInput
 from tend.customers.models import Contact, Customer, CustomerKind, CustomFieldDefinition, Tag
+from tend.customers.search import index_names
 from tend.customers.selectors import customer_scope, find_duplicate
 
 CUSTOMER_FIELDS = [
@@ -105,6 +106,7 @@ def create_customer(
     )
     if tags:
         _set_tags(customer, tags)
+    index_names([(customer.pk, customer.name)])
     record_change(
         actor=actor,
         action=AuditAction.CREATE,
@@ -147,6 +149,8 @@ def update_customer(
     customer.save(update_fields=[*cleaned, "updated_at"])
     if tags is not None:
         _set_tags(customer, tags)
+    if "name" in cleaned and cleaned["name"] != before["name"]:
+        index_names([(customer.pk, customer.name)])
     after = {**snapshot(customer, CUSTOMER_AUDITED), "tags": _tag_names(customer)}
     changes = diff(before, after)
     if changes:

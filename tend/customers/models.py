@@ -192,3 +192,19 @@ class Contact(SoftDeletableModel):
     @property
     def phone_display(self) -> str:
         return display_phone(self.phone)
+
+
+class CustomerNameGram(models.Model):
+    """One pair of adjacent characters of a customer's name: the index that name search reads
+    (see tend/customers/search.py). Written by the actions that set a name."""
+
+    pk = models.CompositePrimaryKey("gram", "customer")
+    gram = models.CharField(max_length=2)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("name search entry")
+        verbose_name_plural = _("name search entries")
+
+    def __str__(self) -> str:
+        return f"{self.gram} → {self.customer_id}"

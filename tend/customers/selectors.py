@@ -11,6 +11,7 @@ from tend.core.errors import NotFound
 from tend.core.pagination import Page, keyset_page
 from tend.core.validators import phone_search_prefix
 from tend.customers.models import Contact, Customer
+from tend.customers.search import name_contains
 
 CUSTOMER_ORDERINGS = ("name", "-name", "-created_at", "-updated_at", "-last_contact_at")
 
@@ -61,11 +62,13 @@ def filter_customers(user: User, filters: CustomerFilters) -> QuerySet[Customer]
     if query:
         phone_prefix = phone_search_prefix(query)
         if phone_prefix:
-            customers = customers.filter(phone__startswith=phone_prefix)
+            # A range, not LIKE 'x%': SQLite's LIKE ignores case and so cannot use the index.
+            upper_bound = phone_prefix[:-1] + chr(ord(phone_prefix[-1]) + 1)
+            customers = customers.filter(phone__gte=phone_prefix, phone__lt=upper_bound)
         elif "@" in query:
             customers = customers.filter(email__iexact=query)
         else:
-            customers = customers.filter(name__icontains=query)
+            customers = customers.filter(name_contains(query))
     if filters.owner == "me":
         customers = customers.filter(owner_id=user.pk)
     elif filters.owner == "pool":

@@ -31,7 +31,14 @@ from tend.activities.models import Activity, Task
 from tend.audit.models import AuditAction, AuditEntry
 from tend.core.bulk import bulk_insert, next_id
 from tend.customers.actions import create_custom_field_definition
-from tend.customers.models import Contact, Customer, CustomFieldDefinition, Tag
+from tend.customers.models import (
+    Contact,
+    Customer,
+    CustomerNameGram,
+    CustomFieldDefinition,
+    Tag,
+)
+from tend.customers.search import gram_rows
 from tend.demo import data
 
 CHUNK = 5_000  # customers generated and written per round (bounds memory)
@@ -76,6 +83,7 @@ CUSTOMER_COLUMNS = (
     "custom_fields", "created_by_id", "first_contact_at", "last_contact_at",
     "next_follow_up_on", "converted_at", "churned_at",
 )  # fmt: skip
+NAME_COLUMN = CUSTOMER_COLUMNS.index("name")
 CONTACT_COLUMNS = (
     "id", "created_at", "updated_at", "customer_id", "name", "title", "mobile", "phone",
     "email", "wechat", "birthday", "is_primary",
@@ -413,6 +421,11 @@ class _Builder:
             size = min(CHUNK, total - done)
             rows = self._chunk(size)
             counts["customers"] += bulk_insert(Customer, CUSTOMER_COLUMNS, rows["customers"])
+            bulk_insert(
+                CustomerNameGram,
+                ("gram", "customer_id"),
+                gram_rows((row[0], row[NAME_COLUMN]) for row in rows["customers"]),
+            )
             counts["contacts"] += bulk_insert(Contact, CONTACT_COLUMNS, rows["contacts"])
             counts["tag links"] += bulk_insert(
                 Customer.tags.through, TAG_LINK_COLUMNS, rows["tag_links"]

@@ -65,6 +65,7 @@ def purge_expired(*, cutoff=None) -> int:
                 for record in expired.iterator()
             ]
             AuditEntry.objects.bulk_create(entries, batch_size=500)
-            count, _details = expired.delete()
-            purged += count
+            _total, deleted = expired.delete()
+            # Count the records themselves, not what cascades with them (e.g. name search rows).
+            purged += deleted.get(model._meta.label, 0)
     return purged
