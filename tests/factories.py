@@ -3,7 +3,6 @@ same paths as users do."""
 
 import itertools
 
-import factory
 from django.utils import timezone
 
 from tend.accounts.actions import create_team, create_user
@@ -53,10 +52,3 @@ def make_task(actor, **data):
     data.setdefault("title", f"回访 {next(_sequence)}")
     data.setdefault("due_at", timezone.now() + timezone.timedelta(days=1))
     return create_task(actor=actor, data=data)
-
-
-class PhoneSequence(factory.Sequence):
-    """Valid, distinct Chinese mobile numbers: 139 0000 0001, 139 0000 0002 …"""
-
-    def __init__(self):
-        super().__init__(lambda n: f"139{n:08d}")

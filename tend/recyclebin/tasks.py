@@ -10,7 +10,7 @@ from tend.recyclebin.actions import purge_expired
 logger = logging.getLogger(__name__)
 
 
-@db_periodic_task(crontab(hour="3", minute="15"))
+@db_periodic_task(crontab(hour="3", minute="15"), retries=3, retry_delay=600)
 def purge_recycle_bin():
     purged = purge_expired()
     logger.info("recycle bin: purged %s records past retention", purged)

@@ -178,10 +178,12 @@ MEDIA_ROOT = DATA_DIR / "media"
 
 # Background jobs: Huey, embedded in a SQLite file by default, Redis when TEND_QUEUE_URL says so.
 QUEUE_URL = os.environ.get("TEND_QUEUE_URL", "")
+# Several Tend installations can share one Redis under different queue names.
+QUEUE_NAME = os.environ.get("TEND_QUEUE_NAME", "tend")
 if QUEUE_URL.startswith("redis://"):
     HUEY = {
         "huey_class": "huey.RedisHuey",
-        "name": "tend",
+        "name": QUEUE_NAME,
         "url": QUEUE_URL,
         "immediate": False,
         "consumer": {"workers": 2, "worker_type": "thread"},
@@ -189,7 +191,7 @@ if QUEUE_URL.startswith("redis://"):
 else:
     HUEY = {
         "huey_class": "huey.SqliteHuey",
-        "name": "tend",
+        "name": QUEUE_NAME,
         "filename": str(DATA_DIR / "queue.sqlite3"),
         "immediate": False,
         "consumer": {"workers": 2, "worker_type": "thread"},
