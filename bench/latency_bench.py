@@ -338,6 +338,9 @@ def setup_endpoints():
             f"/customers/?province={COMMON_PROVINCE}&ordering=-last_contact_at",
         ),
         Endpoint("web list (rep, mine)", rep_web, "GET", "/customers/?owner=me&ordering=name"),
+        # Name search: a common two-character word (many matches) and a rare one.
+        Endpoint("web search (common)", admin_web, "GET", "/customers/?q=%E7%A7%91%E6%8A%80"),
+        Endpoint("web search (rare)", rep_web, "GET", "/customers/?q=%E5%AE%8F%E8%BE%BE"),
         Endpoint("web customer page", admin_web, "GET", f"/customers/{busy_id}/"),
         Endpoint(
             "api list (province)",
