@@ -50,8 +50,15 @@ def browser(chromium_path):
 
 
 @pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+def page(browser, live_server, request):
+    # The browser's own widgets (date pickers) follow its locale: match the test's language.
+    callspec = getattr(request.node, "callspec", None)
+    language = callspec.params.get("language") if callspec else None
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 1280, "height": 900},
+        locale="zh-CN" if language == "zh-hans" else "en-US",
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
