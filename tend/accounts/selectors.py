@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from tend.accounts.models import ApiToken, Team, User
 from tend.core.errors import NotFound
+from tend.core.ids import record_id_or_not_found
 
 
 def team_subtree_ids(root_ids: set[int]) -> set[int]:
@@ -87,6 +88,6 @@ def active_api_tokens(user: User):
 def access_api_token(user: User, token_id) -> ApiToken:
     """One of the user's own live tokens; nobody reaches another user's tokens."""
     try:
-        return active_api_tokens(user).get(pk=int(token_id))
+        return active_api_tokens(user).get(pk=record_id_or_not_found(token_id))
     except (ApiToken.DoesNotExist, ValueError, TypeError) as exc:
         raise NotFound() from exc

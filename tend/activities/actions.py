@@ -17,7 +17,7 @@ from tend.audit.models import AuditAction
 from tend.core.errors import NotFound, ValidationFailed
 from tend.core.inputs import clean_input
 from tend.customers.models import Contact, Customer
-from tend.customers.selectors import access_customer
+from tend.customers.selectors import access_customer, customer_scope
 
 ACTIVITY_FIELDS = [
     "kind",
@@ -45,21 +45,22 @@ def _resolve_contact(customer: Customer, contact_id) -> Contact | None:
 
 
 def refresh_contact_time_nodes(customer_id: int) -> None:
-    """Recompute first and last contact from the customer's live activities."""
-    bounds = Activity.objects.filter(customer_id=customer_id, deleted_at__isnull=True).aggregate(
-        first=Min("occurred_at"), last=Max("occurred_at")
+    """Recompute first and last contact, and the next follow-up (the one planned by the latest
+    activity that planned one), from the customer's live activities."""
+    live = Activity.objects.filter(customer_id=customer_id, deleted_at__isnull=True)
+    bounds = live.aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
+    next_follow_up_on = (
+        live.filter(next_follow_up_on__isnull=False)
+        .order_by("-occurred_at", "-id")
+        .values_list("next_follow_up_on", flat=True)
+        .first()
     )
     Customer.objects.filter(pk=customer_id).update(
-        first_contact_at=bounds["first"], last_contact_at=bounds["last"]
+        first_contact_at=bounds["first"],
+        last_contact_at=bounds["last"],
+        next_follow_up_on=next_follow_up_on,
+        updated_at=timezone.now(),
     )
-
-
-def _after_activity_change(activity: Activity) -> None:
-    refresh_contact_time_nodes(activity.customer_id)
-    if activity.next_follow_up_on:
-        Customer.objects.filter(pk=activity.customer_id).update(
-            next_follow_up_on=activity.next_follow_up_on, updated_at=timezone.now()
-        )
 
 
 @transaction.atomic
@@ -67,7 +68,7 @@ def log_activity(*, actor: User, customer: Customer, data: dict) -> Activity:
     cleaned = clean_input(ActivityInput, data)
     contact = _resolve_contact(customer, cleaned.pop("contact"))
     activity = Activity.objects.create(customer=customer, contact=contact, author=actor, **cleaned)
-    _after_activity_change(activity)
+    refresh_contact_time_nodes(activity.customer_id)
     record_change(
         actor=actor,
         action=AuditAction.CREATE,
@@ -90,7 +91,7 @@ def update_activity(*, actor: User, activity: Activity, data: dict) -> Activity:
     for name, value in cleaned.items():
         setattr(activity, name, value)
     activity.save(update_fields=[*cleaned, "updated_at"])
-    _after_activity_change(activity)
+    refresh_contact_time_nodes(activity.customer_id)
     changes = diff(before, snapshot(activity, ACTIVITY_FIELDS))
     if changes:
         record_change(
@@ -116,8 +117,9 @@ def delete_activity(*, actor: User, activity: Activity) -> uuid.UUID:
     return batch
 
 
-def _resolve_task_links(actor: User, cleaned: dict) -> dict:
-    """Turn assignee and customer ids into records the actor may use."""
+def _resolve_task_links(actor: User, cleaned: dict, task: Task | None = None) -> dict:
+    """Turn assignee and customer ids into records the actor may use; the assignee must be
+    able to see the task's customer, or the task would show it to someone who may not."""
     if "assignee" in cleaned:
         assignee_id = cleaned["assignee"] or actor.pk
         assignee = assignable_users(actor).filter(pk=assignee_id).first()
@@ -126,13 +128,25 @@ def _resolve_task_links(actor: User, cleaned: dict) -> dict:
                 field_errors={"assignee": [_("You cannot assign tasks to this user.")]}
             )
         cleaned["assignee"] = assignee
-    if cleaned.get("customer"):
+    if task is not None and cleaned.get("customer") == task.customer_id:
+        # Unchanged: kept as it is, whoever edits the task.
+        cleaned["customer"] = task.customer
+    elif cleaned.get("customer"):
         try:
             cleaned["customer"] = access_customer(actor, cleaned["customer"])
         except NotFound as exc:
             raise ValidationFailed(field_errors={"customer": [_("Unknown customer.")]}) from exc
     elif "customer" in cleaned:
         cleaned["customer"] = None
+    assignee = cleaned.get("assignee") or (task.assignee if task else actor)
+    customer = cleaned.get("customer", task.customer if task else None)
+    if (
+        customer is not None
+        and not Customer.objects.filter(customer_scope(assignee), pk=customer.pk).exists()
+    ):
+        raise ValidationFailed(
+            field_errors={"assignee": [_("This user cannot see the task's customer.")]}
+        )
     return cleaned
 
 
@@ -160,7 +174,7 @@ def update_task(*, actor: User, task: Task, data: dict) -> Task:
         "assignee": task.assignee_id,
         "customer": task.customer_id,
     }
-    cleaned = _resolve_task_links(actor, clean_input(TaskInput, data, current=current))
+    cleaned = _resolve_task_links(actor, clean_input(TaskInput, data, current=current), task)
     task = Task.objects.select_for_update().get(pk=task.pk)
     before = snapshot(task, TASK_FIELDS)
     for name, value in cleaned.items():

@@ -3,6 +3,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from tend.activities.models import ActivityKind, TaskKind
+from tend.core.ids import MAX_ID
+from tend.core.validators import check_plausible_year
 
 
 class ActivityInput(forms.Form):
@@ -12,7 +14,7 @@ class ActivityInput(forms.Form):
     outcome = forms.CharField(label=_("outcome"), max_length=500, required=False)
     valid_communication = forms.BooleanField(label=_("valid communication"), required=False)
     next_follow_up_on = forms.DateField(label=_("next follow-up"), required=False)
-    contact = forms.IntegerField(label=_("contact"), required=False, min_value=1)
+    contact = forms.IntegerField(label=_("contact"), required=False, min_value=1, max_value=MAX_ID)
 
     def clean_occurred_at(self):
         from django.utils import timezone
@@ -20,7 +22,7 @@ class ActivityInput(forms.Form):
         occurred_at = self.cleaned_data["occurred_at"]
         if occurred_at > timezone.now() + timezone.timedelta(minutes=5):
             raise ValidationError(_("An activity cannot be logged in the future."), code="future")
-        return occurred_at
+        return check_plausible_year(occurred_at)
 
 
 class TaskInput(forms.Form):
@@ -28,8 +30,15 @@ class TaskInput(forms.Form):
     kind = forms.ChoiceField(label=_("kind"), choices=TaskKind.choices, required=False)
     due_at = forms.DateTimeField(label=_("due"))
     notes = forms.CharField(label=_("notes"), max_length=2000, required=False)
-    assignee = forms.IntegerField(label=_("assignee"), required=False, min_value=1)
-    customer = forms.IntegerField(label=_("customer"), required=False, min_value=1)
+    assignee = forms.IntegerField(
+        label=_("assignee"), required=False, min_value=1, max_value=MAX_ID
+    )
+    customer = forms.IntegerField(
+        label=_("customer"), required=False, min_value=1, max_value=MAX_ID
+    )
 
     def clean_kind(self):
         return self.cleaned_data.get("kind") or TaskKind.FOLLOW_UP
+
+    def clean_due_at(self):
+        return check_plausible_year(self.cleaned_data["due_at"])

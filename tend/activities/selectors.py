@@ -4,6 +4,7 @@ from tend.accounts.models import User
 from tend.accounts.selectors import managed_team_ids
 from tend.activities.models import Activity, Task
 from tend.core.errors import NotFound
+from tend.core.ids import record_id_or_not_found
 from tend.core.pagination import Page, keyset_page
 from tend.customers.selectors import visible_customers
 
@@ -14,7 +15,11 @@ def visible_activities(user: User) -> QuerySet[Activity]:
 
 def access_activity(user: User, activity_id) -> Activity:
     try:
-        return visible_activities(user).select_related("customer").get(pk=int(activity_id))
+        return (
+            visible_activities(user)
+            .select_related("customer")
+            .get(pk=record_id_or_not_found(activity_id))
+        )
     except (Activity.DoesNotExist, ValueError, TypeError) as exc:
         raise NotFound() from exc
 
@@ -31,16 +36,16 @@ def customer_timeline(customer, cursor: str | None = None, limit: int = TIMELINE
 
 
 def task_scope(user: User) -> Q:
-    """Tasks a user may see: assigned to or created by them, assigned to someone in a team they
-    manage, or about a customer they may see."""
+    """Tasks a user may see. A task about a customer follows the customer's visibility, whoever
+    it is assigned to (so a task never shows a customer its reader may not see); a task about
+    no customer is seen by its assignee, its creator and the assignee's managers."""
     if user.is_admin:
         return Q()
-    scope = Q(assignee_id=user.pk) | Q(created_by_id=user.pk)
+    personal = Q(assignee_id=user.pk) | Q(created_by_id=user.pk)
     team_ids = managed_team_ids(user)
     if team_ids:
-        scope |= Q(assignee__team_id__in=team_ids)
-    scope |= Q(customer__in=visible_customers(user))
-    return scope
+        personal |= Q(assignee__team_id__in=team_ids)
+    return Q(customer__in=visible_customers(user)) | (Q(customer__isnull=True) & personal)
 
 
 def visible_tasks(user: User) -> QuerySet[Task]:
@@ -49,7 +54,11 @@ def visible_tasks(user: User) -> QuerySet[Task]:
 
 def access_task(user: User, task_id) -> Task:
     try:
-        return visible_tasks(user).select_related("customer", "assignee").get(pk=int(task_id))
+        return (
+            visible_tasks(user)
+            .select_related("customer", "assignee")
+            .get(pk=record_id_or_not_found(task_id))
+        )
     except (Task.DoesNotExist, ValueError, TypeError) as exc:
         raise NotFound() from exc
 
@@ -57,8 +66,8 @@ def access_task(user: User, task_id) -> Task:
 def open_tasks_for(user: User) -> QuerySet[Task]:
     """The user's own open tasks, most urgent first."""
     return (
-        Task.objects.filter(assignee=user, done_at__isnull=True, deleted_at__isnull=True)
-        .filter(Q(customer__isnull=True) | Q(customer__deleted_at__isnull=True))
+        visible_tasks(user)
+        .filter(assignee=user, done_at__isnull=True)
         .select_related("customer")
         .order_by("due_at", "id")
     )
@@ -74,8 +83,8 @@ def customer_tasks(customer) -> QuerySet[Task]:
 
 def recently_done_tasks_for(user: User, limit: int = 50) -> list[Task]:
     return list(
-        Task.objects.filter(assignee=user, done_at__isnull=False, deleted_at__isnull=True)
-        .filter(Q(customer__isnull=True) | Q(customer__deleted_at__isnull=True))
+        visible_tasks(user)
+        .filter(assignee=user, done_at__isnull=False)
         .select_related("customer")
         .order_by("-done_at", "-id")[:limit]
     )

@@ -9,6 +9,7 @@ from tend.activities.selectors import access_activity, visible_activities
 from tend.api.common import (
     InputSchema,
     PageParams,
+    RecordId,
     Timestamp,
     UserRef,
     body_data,
@@ -28,11 +29,11 @@ class ActivityChange(InputSchema):
     outcome: str | None = None
     valid_communication: bool | None = Field(None, description="有效沟通")
     next_follow_up_on: datetime.date | None = None
-    contact: int | None = Field(None, description="A contact of the same customer")
+    contact: RecordId | None = Field(None, description="A contact of the same customer")
 
 
 class ActivityCreate(ActivityChange):
-    customer: int = Field(description="The customer's id")
+    customer: RecordId = Field(description="The customer's id")
 
 
 class ActivityOut(Schema):
@@ -64,7 +65,7 @@ class ActivityPageOut(Schema):
 
 
 class ActivityListParams(PageParams):
-    customer: int | None = Field(None, description="Only this customer's activities")
+    customer: RecordId | None = Field(None, description="Only this customer's activities")
 
 
 @router.get(

@@ -7,7 +7,11 @@ from ninja import Field, Schema
 from pydantic import AfterValidator, ConfigDict
 
 from tend.api.errors import ErrorOut
+from tend.core.ids import MAX_ID
 from tend.core.pagination import Page
+
+# An id given by a caller: beyond 64 bits it names no record (and must not reach the database).
+RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class InputSchema(Schema):

@@ -5,7 +5,15 @@ import datetime
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from tend.api.common import InputSchema, PageParams, Timestamp, body_data, page_out, responses
+from tend.api.common import (
+    InputSchema,
+    PageParams,
+    RecordId,
+    Timestamp,
+    body_data,
+    page_out,
+    responses,
+)
 from tend.core.errors import NotFound, ValidationFailed
 from tend.core.pagination import keyset_page
 from tend.customers.actions import create_contact, delete_contact, update_contact
@@ -28,7 +36,7 @@ class ContactChange(InputSchema):
 
 
 class ContactCreate(ContactChange):
-    customer: int = Field(description="The customer's id")
+    customer: RecordId = Field(description="The customer's id")
 
 
 class ContactOut(Schema):
@@ -56,7 +64,7 @@ class ContactPageOut(Schema):
 
 
 class ContactListParams(PageParams):
-    customer: int | None = Field(None, description="Only this customer's contacts")
+    customer: RecordId | None = Field(None, description="Only this customer's contacts")
 
 
 def customer_for_body(user, customer_id: int):

@@ -9,6 +9,7 @@ from ninja import Field, Query, Router, Schema, Status
 from tend.api.common import (
     InputSchema,
     PageParams,
+    RecordId,
     Timestamp,
     UserRef,
     body_data,
@@ -87,7 +88,7 @@ class CustomerPageOut(Schema):
 class CustomerListParams(PageParams):
     q: str = Field("", description="Search by name, phone (prefix) or email")
     owner: str = Field("", pattern=r"^(|me|pool|\d+)$", description='"me", "pool" or a user id')
-    team: int | None = None
+    team: RecordId | None = None
     tag: str = Field("", description="A tag name")
     province: str = ""
     city: str = ""

@@ -9,12 +9,14 @@ from tend.activities.selectors import access_task, visible_tasks
 from tend.api.common import (
     InputSchema,
     PageParams,
+    RecordId,
     Timestamp,
     UserRef,
     body_data,
     page_out,
     responses,
 )
+from tend.core.ids import parse_record_id
 from tend.core.pagination import keyset_page
 
 router = Router(tags=["tasks"])
@@ -27,8 +29,8 @@ class TaskIn(InputSchema):
     )
     due_at: datetime.datetime | None = None
     notes: str | None = None
-    assignee: int | None = Field(None, description="A user's id; the caller when left out")
-    customer: int | None = Field(None, description="The customer's id, if any")
+    assignee: RecordId | None = Field(None, description="A user's id; the caller when left out")
+    customer: RecordId | None = Field(None, description="The customer's id, if any")
 
 
 class TaskOut(Schema):
@@ -57,7 +59,7 @@ class TaskPageOut(Schema):
 class TaskListParams(PageParams):
     assignee: str | None = Field(None, pattern=r"^(me|\d+)$", description='"me" or a user id')
     open: bool | None = Field(None, description="true: not done yet; false: done")
-    customer: int | None = Field(None, description="Only this customer's tasks")
+    customer: RecordId | None = Field(None, description="Only this customer's tasks")
 
 
 @router.get(
@@ -69,7 +71,8 @@ def list_tasks(request, params: Query[TaskListParams]):
     if params.assignee == "me":
         tasks = tasks.filter(assignee_id=request.auth.pk)
     elif params.assignee:
-        tasks = tasks.filter(assignee_id=int(params.assignee))
+        assignee_id = parse_record_id(params.assignee)
+        tasks = tasks.filter(assignee_id=assignee_id) if assignee_id else tasks.none()
     if params.open is not None:
         tasks = tasks.filter(done_at__isnull=params.open)
     if params.customer is not None:

@@ -116,11 +116,19 @@ def cmd_demo(args) -> int:
 
     from tend.cli.console import print_table
     from tend.core.errors import ValidationFailed
-    from tend.demo.generator import create_demo_data
+    from tend.demo.generator import create_demo_data, database_is_empty
 
     if args.customers < 0:
         raise ValidationFailed(field_errors={"customers": [_("Enter zero or more.")]})
     _require_migrated()
+    if not (args.if_empty or args.add_to_existing or database_is_empty()):
+        # Fake customers owned by real reps cannot be told apart later: ask for intent.
+        raise ValidationFailed(
+            _(
+                "This database already has users. Use --if-empty to do nothing in that case, "
+                "or --add-to-existing to add demo customers to it."
+            )
+        )
     result = create_demo_data(
         customers=args.customers,
         seed=args.seed,
@@ -371,6 +379,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=42, help=_("random seed (same seed, same data)"))
     demo.add_argument(
         "--if-empty", action="store_true", help=_("do nothing if the database has users")
+    )
+    demo.add_argument(
+        "--add-to-existing",
+        action="store_true",
+        help=_("add demo customers to a database that already has users"),
     )
     demo.add_argument("--database-url", help=_("write to this database instead of DATABASE_URL's"))
     demo.set_defaults(handler=cmd_demo)

@@ -112,9 +112,23 @@ def reset_id_sequence(model_or_table: type[models.Model] | str, *, using: str = 
 
 
 def next_id(model_or_table: type[models.Model] | str, *, using: str = "default") -> int:
-    """The first free id above every existing row, for writers that assign ids themselves."""
+    """The first id above every id the table ever gave out, for writers that assign ids
+    themselves. Above the sequence too, not only the rows: an id of a purged record is never
+    given again (its audit history still names it)."""
     connection = connections[using]
     table = table_name(model_or_table)
+    quoted = connection.ops.quote_name(table)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {connection.ops.quote_name(table)}")
-        return int(cursor.fetchone()[0])
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {quoted}")
+        highest = int(cursor.fetchone()[0])
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        elif connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT pg_sequence_last_value(pg_get_serial_sequence(%s, 'id'))", [table]
+            )
+        else:
+            return highest + 1
+        row = cursor.fetchone()
+    issued = int(row[0]) if row and row[0] is not None else 0
+    return max(highest, issued) + 1

@@ -93,3 +93,19 @@ def normalize_email(value: str) -> str:
         return ""
     validate_email(value)
     return value.lower()
+
+
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 2100
+
+
+def check_plausible_year(value):
+    """Dates and times a CRM can hold: years 1900–2100. Beyond them a time zone conversion
+    can overflow, and no customer record needs them."""
+    if value is not None and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValidationError(
+            _("Enter a date between the years %(earliest)s and %(latest)s.")
+            % {"earliest": EARLIEST_YEAR, "latest": LATEST_YEAR},
+            code="implausible_year",
+        )
+    return value

@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 from tend.core.errors import ValidationFailed
 from tend.customers.models import CustomFieldDefinition, CustomFieldType
 
+NUMBER_LIMIT = decimal.Decimal(10) ** 15
+
 
 def _clean_value(definition: CustomFieldDefinition, value):
     if value in (None, ""):
@@ -27,6 +29,9 @@ def _clean_value(definition: CustomFieldDefinition, value):
             raise ValueError(_("Enter a number.")) from exc
         if not number.is_finite():
             raise ValueError(_("Enter a number."))
+        # Beyond this a number is no business quantity, and huge exponents cost seconds to expand.
+        if abs(number) >= NUMBER_LIMIT:
+            raise ValueError(_("Enter a number smaller than 10¹⁵."))
         return int(number) if number == number.to_integral_value() else float(number)
     if kind == CustomFieldType.DATE:
         try:

@@ -4,7 +4,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from tend.core.validators import normalize_credit_code, normalize_email, normalize_phone
+from tend.core.validators import (
+    check_plausible_year,
+    normalize_credit_code,
+    normalize_email,
+    normalize_phone,
+)
 from tend.customers.models import CustomerKind, CustomFieldType, SourceChannel
 
 
@@ -98,7 +103,7 @@ class ContactInput(forms.Form):
         birthday = self.cleaned_data.get("birthday")
         if birthday and birthday > today():
             raise ValidationError(_("The birthday cannot be in the future."), code="future")
-        return birthday
+        return check_plausible_year(birthday)
 
 
 class CustomFieldDefinitionInput(forms.Form):

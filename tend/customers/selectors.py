@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 from tend.accounts.models import User
 from tend.accounts.selectors import managed_team_ids
 from tend.core.errors import NotFound
+from tend.core.ids import parse_record_id, record_id_or_not_found
 from tend.core.pagination import Page, keyset_page
 from tend.core.validators import phone_search_prefix
 from tend.customers.models import Contact, Customer
@@ -39,7 +40,11 @@ def access_customer(user: User, customer_id) -> Customer:
     """The customer, if the user may see it; NotFound otherwise (never 'forbidden', so that
     existence does not leak)."""
     try:
-        return visible_customers(user).select_related("owner", "team").get(pk=int(customer_id))
+        return (
+            visible_customers(user)
+            .select_related("owner", "team")
+            .get(pk=record_id_or_not_found(customer_id))
+        )
     except (Customer.DoesNotExist, ValueError, TypeError) as exc:
         raise NotFound() from exc
 
@@ -74,12 +79,11 @@ def filter_customers(user: User, filters: CustomerFilters) -> QuerySet[Customer]
     elif filters.owner == "pool":
         customers = customers.filter(owner__isnull=True)
     elif filters.owner:
-        try:
-            customers = customers.filter(owner_id=int(filters.owner))
-        except ValueError:
-            customers = customers.none()
+        owner_id = parse_record_id(filters.owner)
+        customers = customers.filter(owner_id=owner_id) if owner_id else customers.none()
     if filters.team:
-        customers = customers.filter(team_id=filters.team)
+        team_id = parse_record_id(filters.team)
+        customers = customers.filter(team_id=team_id) if team_id else customers.none()
     if filters.tag:
         customers = customers.filter(tags__name=filters.tag)
     if filters.province:
@@ -125,7 +129,11 @@ def visible_contacts(user: User) -> QuerySet[Contact]:
 
 def access_contact(user: User, contact_id) -> Contact:
     try:
-        return visible_contacts(user).select_related("customer").get(pk=int(contact_id))
+        return (
+            visible_contacts(user)
+            .select_related("customer")
+            .get(pk=record_id_or_not_found(contact_id))
+        )
     except (Contact.DoesNotExist, ValueError, TypeError) as exc:
         raise NotFound() from exc
 

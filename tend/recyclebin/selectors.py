@@ -11,6 +11,7 @@ from django.utils import timezone
 from tend.accounts.models import User
 from tend.activities.models import Activity, Task
 from tend.core.errors import NotFound
+from tend.core.ids import record_id_or_not_found
 from tend.customers.models import Contact, Customer
 from tend.customers.selectors import customer_scope
 
@@ -35,7 +36,8 @@ def _scoped(user: User, model):
         return Customer.objects.filter(customer_scope(user))
     scope = Q(customer__in=Customer.objects.filter(customer_scope(user)))
     if model is Task:
-        scope |= Q(assignee_id=user.pk) | Q(created_by_id=user.pk)
+        # As for live tasks: one about a customer follows the customer's visibility.
+        scope |= Q(customer__isnull=True) & (Q(assignee_id=user.pk) | Q(created_by_id=user.pk))
     return model.objects.filter(scope)
 
 
@@ -69,7 +71,9 @@ def access_deleted(user: User, kind: str, record_id) -> object:
         raise NotFound()
     try:
         return _scoped(user, model).get(
-            pk=int(record_id), deleted_at__isnull=False, deleted_at__gte=retention_cutoff()
+            pk=record_id_or_not_found(record_id),
+            deleted_at__isnull=False,
+            deleted_at__gte=retention_cutoff(),
         )
     except (model.DoesNotExist, ValueError, TypeError) as exc:
         raise NotFound() from exc

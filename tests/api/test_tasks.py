@@ -114,8 +114,8 @@ def test_filters(rep_api, org):
     mine_open = make_task(rep, customer=customer.pk)
     mine_done = make_task(rep)
     rep_api.post(f"/tasks/{mine_done.pk}/done")
-    # A task about the rep's customer, assigned by the manager to someone else.
-    theirs_on_my_customer = make_task(org.manager, assignee=org.branch_rep.pk, customer=customer.pk)
+    # A task about the rep's customer, which the manager gives to himself.
+    theirs_on_my_customer = make_task(org.manager, assignee=org.manager.pk, customer=customer.pk)
     make_task(org.other_rep)
 
     def ids(**params):
@@ -128,7 +128,7 @@ def test_filters(rep_api, org):
     assert ids(assignee="me", open="true") == {mine_open.pk}
     assert ids(open="false") == {mine_done.pk}
     assert ids(customer=customer.pk) == {mine_open.pk, theirs_on_my_customer.pk}
-    assert ids(assignee=org.branch_rep.pk) == {theirs_on_my_customer.pk}
+    assert ids(assignee=org.manager.pk) == {theirs_on_my_customer.pk}
     bad = rep_api.get("/tasks", {"assignee": "everyone"})
     assert bad.status_code == 422
     assert bad.json()["field_errors"] == {"assignee": ["Enter a valid value."]}

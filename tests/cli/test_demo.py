@@ -176,10 +176,20 @@ def test_demo_if_empty_does_nothing_the_second_time(tend):
     assert AuditEntry.objects.filter(actor_label="demo").count() == 1
 
 
-def test_demo_without_if_empty_adds_customers_to_the_existing_organisation(tend):
+def test_demo_on_a_database_with_users_asks_for_intent_and_writes_nothing(tend):
+    make_user(username="only_rep")
+
+    code, _out, err = tend("demo", "--customers", "40", "--seed", "5")
+
+    assert code == 2
+    assert "--add-to-existing" in err
+    assert Customer.objects.count() == 0
+
+
+def test_demo_with_add_to_existing_adds_customers_to_the_existing_organisation(tend):
     rep = make_user(username="only_rep")
 
-    code, out, _err = tend("demo", "--customers", "40", "--seed", "5")
+    code, out, _err = tend("demo", "--customers", "40", "--seed", "5", "--add-to-existing")
 
     assert code == 0
     assert "Demo accounts" not in out
@@ -203,3 +213,14 @@ def test_demo_refuses_a_negative_count(tend):
     assert code == 2
     assert err == "Some fields are not valid.\n  customers: Enter zero or more.\n"
     assert User.objects.count() == 0
+
+
+def test_demo_never_reuses_the_id_of_a_purged_customer(demo):
+    newest = Customer.objects.order_by("-id").first()
+    purged_id = newest.pk
+    Customer.objects.filter(pk=purged_id).delete()
+
+    create_demo_data(customers=5, seed=3, now=NOW)
+
+    assert not Customer.objects.filter(pk=purged_id).exists()
+    assert Customer.objects.order_by("id").last().pk > purged_id

@@ -139,6 +139,8 @@ LOGOUT_REDIRECT_URL = "web:login"
 # Login throttling (django-axes): lock a username+address pair after repeated failures.
 AXES_FAILURE_LIMIT = int(os.environ.get("TEND_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.25  # hours
+# Per user name and address: a whole office behind one address is not locked out by one
+# colleague's typos.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "tend.web.views.auth.lockout_response"

@@ -260,6 +260,14 @@ def customer_detail(request, pk):
     return render(request, "web/customers/detail.html", detail_context(request, customer))
 
 
+def _or_first_page(read_page, subject, cursor, **options):
+    """A page from the cursor; a damaged or stale cursor shows the first page instead."""
+    try:
+        return read_page(subject, cursor=cursor, **options)
+    except ValidationFailed:
+        return read_page(subject, cursor=None, **options)
+
+
 @signed_in
 def customer_timeline_more(request, pk):
     """The next page of the timeline, appended in place (HTMX) below the last one shown."""
@@ -269,7 +277,7 @@ def customer_timeline_more(request, pk):
         "web/customers/_timeline_items.html",
         {
             "customer": customer,
-            "timeline": customer_timeline(customer, cursor=request.GET.get("cursor")),
+            "timeline": _or_first_page(customer_timeline, customer, request.GET.get("cursor")),
             "continued": True,
         },
     )
@@ -279,7 +287,7 @@ def customer_timeline_more(request, pk):
 def customer_history_page(request, pk):
     """The whole change history of a customer, a page at a time."""
     customer = access_customer(request.user, pk)
-    page = customer_history(customer.pk, cursor=request.GET.get("cursor"), limit=50)
+    page = _or_first_page(customer_history, customer.pk, request.GET.get("cursor"), limit=50)
     return render(
         request,
         "web/customers/history.html",
