@@ -3,7 +3,7 @@ import secrets
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,7 +46,14 @@ def create_user(
         is_staff=role == Role.ADMIN,
     )
     user.set_password(password)
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        # Someone took the name between the check above and this insert.
+        raise ValidationFailed(
+            field_errors={"username": [_("This username is empty or already taken.")]}
+        ) from exc
     return user
 
 
@@ -59,7 +66,13 @@ def create_team(*, name: str, manager: User | None = None, parent: Team | None =
         )
     if len(name) > Team._meta.get_field("name").max_length:
         raise ValidationFailed(field_errors={"name": [_("A team name is at most 100 characters.")]})
-    team = Team.objects.create(name=name, manager=manager, parent=parent)
+    try:
+        with transaction.atomic():
+            team = Team.objects.create(name=name, manager=manager, parent=parent)
+    except IntegrityError as exc:
+        raise ValidationFailed(
+            field_errors={"name": [_("This team name is empty or already taken.")]}
+        ) from exc
     if manager is not None and manager.team_id is None:
         manager.team = team
         manager.save(update_fields=["team"])

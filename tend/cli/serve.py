@@ -130,11 +130,12 @@ def serve(*, host: str, port: int, workers: int, threads: int = 4) -> int:
     previous[signal.SIGCHLD] = signal.signal(signal.SIGCHLD, lambda *_args: wake.set())
     children: list[Child] = []
     try:
-        children = [
-            # gunicorn stops gracefully on SIGTERM, the Huey consumer on SIGINT.
-            _start(_("web server"), gunicorn_command(host, port, workers, threads), signal.SIGTERM),
-            _start(_("worker"), worker_command(), signal.SIGINT),
-        ]
+        # gunicorn stops gracefully on SIGTERM, the Huey consumer on SIGINT. Each child joins
+        # the list as it starts, so a failure to start the second still stops the first.
+        children.append(
+            _start(_("web server"), gunicorn_command(host, port, workers, threads), signal.SIGTERM)
+        )
+        children.append(_start(_("worker"), worker_command(), signal.SIGINT))
         print(
             _("Started web server (pid %(web)d) and worker (pid %(worker)d).")
             % {"web": children[0].process.pid, "worker": children[1].process.pid},

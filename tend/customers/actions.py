@@ -3,7 +3,7 @@ access_* functions), then call exactly one of these."""
 
 import uuid
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -292,7 +292,11 @@ def create_custom_field_definition(*, actor: User, data: dict) -> CustomFieldDef
         raise ValidationFailed(field_errors={"key": [_("This key is already used.")]})
     cleaned["max_length"] = cleaned.get("max_length") or 200
     cleaned["order"] = cleaned.get("order") or 0
-    definition = CustomFieldDefinition.objects.create(**cleaned)
+    try:
+        with transaction.atomic():
+            definition = CustomFieldDefinition.objects.create(**cleaned)
+    except IntegrityError as exc:
+        raise ValidationFailed(field_errors={"key": [_("This key is already used.")]}) from exc
     record_change(
         actor=actor,
         action=AuditAction.CREATE,
