@@ -2,7 +2,8 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -23,14 +24,23 @@ class RequestSizeLimitMiddleware:
         except ValueError:
             length = 0
         if length > settings.TEND_MAX_REQUEST_BYTES:
-            limit_kib = settings.TEND_MAX_REQUEST_BYTES // 1024
+            return self.too_large(request)
+        return self.get_response(request)
+
+    @staticmethod
+    def too_large(request):
+        limit_kib = settings.TEND_MAX_REQUEST_BYTES // 1024
+        # This runs before the locale middleware: answer in the language the caller asked for.
+        with translation.override(translation.get_language_from_request(request)):
             message = _("The request body is too large (limit %(limit)s KiB).") % {
                 "limit": limit_kib
             }
-            return JsonResponse(
-                {"code": "too_large", "message": message, "field_errors": {}}, status=413
-            )
-        return self.get_response(request)
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {"code": "too_large", "message": message, "field_errors": {}}, status=413
+                )
+            # A browser's form post gets a page, not JSON.
+            return HttpResponse(render_to_string("413.html", {"message": message}), status=413)
 
 
 class SessionIdleTimeoutMiddleware:

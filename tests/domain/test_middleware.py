@@ -17,10 +17,14 @@ def small_limit(settings):
     return LIMIT
 
 
-@pytest.mark.parametrize("url", ["/healthz", "/api/v1/customers", "/no/such/page"])
+@pytest.mark.parametrize("url", ["/api/v1/customers", "/api/v1/no/such/operation"])
 def test_a_body_over_the_limit_is_refused_with_413_and_the_error_shape(client, small_limit, url):
     response = client.generic(
-        "POST", url, data=b"x" * (LIMIT + 1), content_type="application/octet-stream"
+        "POST",
+        url,
+        data=b"x" * (LIMIT + 1),
+        content_type="application/octet-stream",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 413
     assert response["Content-Type"] == "application/json"
@@ -29,6 +33,22 @@ def test_a_body_over_the_limit_is_refused_with_413_and_the_error_shape(client, s
         "message": "The request body is too large (limit 4 KiB).",
         "field_errors": {},
     }
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [("en", "The request body is too large (limit 4 KiB)."), ("zh-hans", "4 KiB")],
+)
+@pytest.mark.parametrize("url", ["/healthz", "/customers/new/", "/no/such/page"])
+def test_a_browser_form_over_the_limit_gets_a_page_in_its_language(
+    client, small_limit, url, language, text
+):
+    response = client.post(url, data={"note": "x" * (LIMIT + 1)}, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 413
+    page = response.content.decode()
+    assert response["Content-Type"].startswith("text/html")
+    assert f'lang="{language}"' in page
+    assert text in page
 
 
 def test_a_body_at_the_limit_passes(client, small_limit):
@@ -43,9 +63,10 @@ def test_the_default_limit_is_two_mebibytes(client, settings):
     assert settings.TEND_MAX_REQUEST_BYTES == 2 * 1024 * 1024
     response = client.generic(
         "POST",
-        "/healthz",
+        "/api/v1/customers",
         data=b"{" + b" " * (2 * 1024 * 1024) + b"}",
         content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 413
     assert response.json()["message"] == "The request body is too large (limit 2048 KiB)."
