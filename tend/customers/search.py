@@ -16,8 +16,22 @@ from django.db.models.lookups import GreaterThan
 MAX_QUERY_GRAMS = 4
 
 
+# Spaces a name may hold, removed alike in Python (the index) and in SQL (the final check).
+SPACES = (" ", "\u3000", "\t")  # ASCII, full-width (全角), tab
+
+
 def normalize(text: str) -> str:
-    return "".join(text.lower().split())
+    text = text.lower()
+    for space in SPACES:
+        text = text.replace(space, "")
+    return text
+
+
+def _spaceless_lower_name():
+    expression = Lower("name")
+    for space in SPACES:
+        expression = Replace(expression, Value(space), Value(""))
+    return expression
 
 
 def name_grams(name: str) -> set[str]:
@@ -59,6 +73,5 @@ def name_contains(query: str) -> Q:
         # Holding every pair is not yet containing them in a row (华为技术 vs 技术华为). Checked
         # with a position rather than LIKE: PostgreSQL guesses LIKE '%…%' to match almost
         # nothing and would then read every name instead of the few the pairs found.
-        spaceless = Replace(Lower("name"), Value(" "), Value(""))
-        condition &= Q(GreaterThan(StrIndex(spaceless, Value(text)), 0))
+        condition &= Q(GreaterThan(StrIndex(_spaceless_lower_name(), Value(text)), 0))
     return condition

@@ -460,3 +460,14 @@ def test_a_page_costs_the_same_queries_however_many_rows_it_shows(
         owners = {customer.owner.display_name for customer in page.items}
     assert owners == {org.rep.display_name}
     assert len(page.items) == limit
+
+
+def test_name_search_ignores_full_width_and_ascii_spaces_alike(org):
+    spaced = make_customer(org.rep, name="华为\u3000技术 有限公司")
+
+    def found(query):
+        return list(filter_customers(org.rep, CustomerFilters(query=query)))
+
+    assert found("华为技术") == [spaced]
+    assert found("技术有限") == [spaced]
+    assert found("为 技") == [spaced]
