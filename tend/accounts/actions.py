@@ -60,13 +60,14 @@ def create_user(
 @transaction.atomic
 def create_team(*, name: str, manager: User | None = None, parent: Team | None = None) -> Team:
     name = (name or "").strip()
-    if not name or Team.objects.filter(name=name).exists():
+    if not name:
         raise ValidationFailed(
             field_errors={"name": [_("This team name is empty or already taken.")]}
         )
     if len(name) > Team._meta.get_field("name").max_length:
         raise ValidationFailed(field_errors={"name": [_("A team name is at most 100 characters.")]})
     try:
+        # The unique constraint decides, not a check before: two creates at once cannot both win.
         with transaction.atomic():
             team = Team.objects.create(name=name, manager=manager, parent=parent)
     except IntegrityError as exc:

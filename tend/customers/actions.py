@@ -288,11 +288,10 @@ def _require_admin(actor: User) -> None:
 def create_custom_field_definition(*, actor: User, data: dict) -> CustomFieldDefinition:
     _require_admin(actor)
     cleaned = clean_input(CustomFieldDefinitionInput, data)
-    if CustomFieldDefinition.objects.filter(key=cleaned["key"]).exists():
-        raise ValidationFailed(field_errors={"key": [_("This key is already used.")]})
     cleaned["max_length"] = cleaned.get("max_length") or 200
     cleaned["order"] = cleaned.get("order") or 0
     try:
+        # The unique constraint decides, not a check before: two creates at once cannot both win.
         with transaction.atomic():
             definition = CustomFieldDefinition.objects.create(**cleaned)
     except IntegrityError as exc:
