@@ -1,5 +1,3 @@
-import os
-
 import pytest
 
 from tend.accounts.models import Role
@@ -45,7 +43,3 @@ def rep(org):
 @pytest.fixture
 def other_rep(org):
     return org.other_rep
-
-
-def in_ci() -> bool:
-    return bool(os.environ.get("CI"))
