@@ -5,8 +5,7 @@ import hashlib
 from django.utils import timezone
 
 from tend.accounts.models import ApiToken, Team, User
-from tend.core.errors import NotFound
-from tend.core.ids import record_id_or_not_found
+from tend.core.ids import get_or_not_found
 
 
 def team_subtree_ids(root_ids: set[int]) -> set[int]:
@@ -30,6 +29,16 @@ def managed_team_ids(user: User) -> set[int]:
     if not hasattr(user, cache_name):
         roots = set(Team.objects.filter(manager=user).values_list("id", flat=True))
         setattr(user, cache_name, team_subtree_ids(roots) if roots else set())
+    return getattr(user, cache_name)
+
+
+def managed_user_ids(user: User) -> list[int]:
+    """Members of the teams the user manages (nested teams included), read once per request."""
+    cache_name = "_tend_managed_user_ids"
+    if not hasattr(user, cache_name):
+        team_ids = managed_team_ids(user)
+        members = User.objects.filter(team_id__in=team_ids).values_list("id", flat=True)
+        setattr(user, cache_name, list(members) if team_ids else [])
     return getattr(user, cache_name)
 
 
@@ -87,7 +96,4 @@ def active_api_tokens(user: User):
 
 def access_api_token(user: User, token_id) -> ApiToken:
     """One of the user's own live tokens; nobody reaches another user's tokens."""
-    try:
-        return active_api_tokens(user).get(pk=record_id_or_not_found(token_id))
-    except (ApiToken.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound() from exc
+    return get_or_not_found(active_api_tokens(user), token_id)

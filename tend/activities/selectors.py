@@ -3,8 +3,7 @@ from django.db.models import F, Q, QuerySet
 from tend.accounts.models import User
 from tend.accounts.selectors import managed_team_ids
 from tend.activities.models import Activity, Task
-from tend.core.errors import NotFound
-from tend.core.ids import record_id_or_not_found
+from tend.core.ids import get_or_not_found
 from tend.core.pagination import Page, keyset_page
 from tend.customers.selectors import visible_customers
 
@@ -14,14 +13,7 @@ def visible_activities(user: User) -> QuerySet[Activity]:
 
 
 def access_activity(user: User, activity_id) -> Activity:
-    try:
-        return (
-            visible_activities(user)
-            .select_related("customer")
-            .get(pk=record_id_or_not_found(activity_id))
-        )
-    except (Activity.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound() from exc
+    return get_or_not_found(visible_activities(user).select_related("customer"), activity_id)
 
 
 TIMELINE_PAGE = 20
@@ -53,14 +45,7 @@ def visible_tasks(user: User) -> QuerySet[Task]:
 
 
 def access_task(user: User, task_id) -> Task:
-    try:
-        return (
-            visible_tasks(user)
-            .select_related("customer", "assignee")
-            .get(pk=record_id_or_not_found(task_id))
-        )
-    except (Task.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound() from exc
+    return get_or_not_found(visible_tasks(user).select_related("customer", "assignee"), task_id)
 
 
 def open_tasks_for(user: User) -> QuerySet[Task]:

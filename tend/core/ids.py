@@ -15,11 +15,15 @@ def parse_record_id(value) -> int | None:
     return number if 1 <= number <= MAX_ID else None
 
 
-def record_id_or_not_found(value) -> int:
-    """The id, or NotFound: for access_* selectors, where a malformed id is simply no record."""
+def get_or_not_found(queryset, record_id, **filters):
+    """The one record of `queryset` with this id, or NotFound — for a malformed id as for a
+    record the queryset (a visibility scope) does not hold, so existence never leaks."""
     from tend.core.errors import NotFound
 
-    record_id = parse_record_id(value)
-    if record_id is None:
+    parsed = parse_record_id(record_id)
+    if parsed is None:
         raise NotFound()
-    return record_id
+    try:
+        return queryset.get(pk=parsed, **filters)
+    except queryset.model.DoesNotExist as exc:
+        raise NotFound() from exc

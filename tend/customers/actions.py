@@ -106,7 +106,7 @@ def create_customer(
     )
     if tags:
         _set_tags(customer, tags)
-    index_names([(customer.pk, customer.name)])
+    index_names([(customer.pk, customer.name)], new=True)
     record_change(
         actor=actor,
         action=AuditAction.CREATE,

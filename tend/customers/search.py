@@ -44,12 +44,13 @@ def gram_rows(customers: Iterable[tuple[int, str]]) -> list[tuple[str, int]]:
     return [(gram, customer_id) for customer_id, name in customers for gram in name_grams(name)]
 
 
-def index_names(customers: Iterable[tuple[int, str]]) -> None:
-    """Replace the indexed pairs of these customers' names."""
+def index_names(customers: Iterable[tuple[int, str]], *, new: bool = False) -> None:
+    """Index these customers' names, replacing what was indexed before (nothing, if `new`)."""
     from tend.customers.models import CustomerNameGram
 
     customers = list(customers)
-    CustomerNameGram.objects.filter(customer_id__in=[pk for pk, _name in customers]).delete()
+    if not new:
+        CustomerNameGram.objects.filter(customer_id__in=[pk for pk, _name in customers]).delete()
     CustomerNameGram.objects.bulk_create(
         [CustomerNameGram(gram=gram, customer_id=pk) for gram, pk in gram_rows(customers)],
         batch_size=1000,

@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 from django.db.models import Q, QuerySet
 
 from tend.accounts.models import User
-from tend.accounts.selectors import managed_team_ids
-from tend.core.errors import NotFound
-from tend.core.ids import parse_record_id, record_id_or_not_found
+from tend.accounts.selectors import managed_team_ids, managed_user_ids
+from tend.core.ids import get_or_not_found, parse_record_id
 from tend.core.pagination import Page, keyset_page
 from tend.core.validators import phone_search_prefix
 from tend.customers.models import Contact, Customer
@@ -27,8 +26,7 @@ def customer_scope(user: User) -> Q:
     scope = Q(owner__isnull=True) | Q(owner_id=user.pk)
     team_ids = managed_team_ids(user)
     if team_ids:
-        member_ids = list(User.objects.filter(team_id__in=team_ids).values_list("id", flat=True))
-        scope |= Q(owner_id__in=member_ids) | Q(team_id__in=team_ids)
+        scope |= Q(owner_id__in=managed_user_ids(user)) | Q(team_id__in=team_ids)
     return scope
 
 
@@ -39,14 +37,7 @@ def visible_customers(user: User) -> QuerySet[Customer]:
 def access_customer(user: User, customer_id) -> Customer:
     """The customer, if the user may see it; NotFound otherwise (never 'forbidden', so that
     existence does not leak)."""
-    try:
-        return (
-            visible_customers(user)
-            .select_related("owner", "team")
-            .get(pk=record_id_or_not_found(customer_id))
-        )
-    except (Customer.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound() from exc
+    return get_or_not_found(visible_customers(user).select_related("owner", "team"), customer_id)
 
 
 @dataclass
@@ -128,14 +119,7 @@ def visible_contacts(user: User) -> QuerySet[Contact]:
 
 
 def access_contact(user: User, contact_id) -> Contact:
-    try:
-        return (
-            visible_contacts(user)
-            .select_related("customer")
-            .get(pk=record_id_or_not_found(contact_id))
-        )
-    except (Contact.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound() from exc
+    return get_or_not_found(visible_contacts(user).select_related("customer"), contact_id)
 
 
 def customer_contacts(customer: Customer) -> QuerySet[Contact]:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from tend.accounts.models import User
 from tend.activities.models import Activity, Task
 from tend.core.errors import NotFound
-from tend.core.ids import record_id_or_not_found
+from tend.core.ids import get_or_not_found
 from tend.customers.models import Contact, Customer
 from tend.customers.selectors import customer_scope
 
@@ -69,11 +69,9 @@ def access_deleted(user: User, kind: str, record_id) -> object:
     model = KINDS.get(kind)
     if model is None:
         raise NotFound()
-    try:
-        return _scoped(user, model).get(
-            pk=record_id_or_not_found(record_id),
-            deleted_at__isnull=False,
-            deleted_at__gte=retention_cutoff(),
-        )
-    except (model.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound() from exc
+    return get_or_not_found(
+        _scoped(user, model),
+        record_id,
+        deleted_at__isnull=False,
+        deleted_at__gte=retention_cutoff(),
+    )
