@@ -6,6 +6,8 @@
 A new route without an access decision (a web view without @public / @signed_in, an API path
 not covered here) fails this test."""
 
+import importlib
+import pkgutil
 import re
 
 import pytest
@@ -18,7 +20,24 @@ from tend.audit.models import AuditEntry
 from tend.customers.actions import create_custom_field_definition, delete_customer
 from tend.customers.models import Contact, Customer
 from tend.web.access import PUBLIC, SIGNED_IN
+from tests import victims
 from tests.factories import make_activity, make_contact, make_customer, make_task
+
+# Each app's records for this test live in tests/victims/<app>.py: `build(victim, org, admin)`
+# adds the victim's records; WEB_RECORDS / API_RECORDS map a route prefix to the attribute
+# holding the record to point at; SECRETS are texts no intruder may see; `state(victim)` is
+# what must not change; API_CREATE_ALLOWED lists collection paths where an intruder may
+# create a record of their own (one that belongs to no customer).
+VICTIM_MODULES = [
+    importlib.import_module(f"tests.victims.{module.name}")
+    for module in pkgutil.iter_modules(victims.__path__)
+]
+
+
+def _extension(name: str, default):
+    for module in VICTIM_MODULES:
+        yield getattr(module, name, default)
+
 
 API_PREFIX = "api/v1/"
 WEB_PUBLIC = {"web:login", "web:language", "web:healthz"}
@@ -61,7 +80,16 @@ def victim(org, admin):
         actor=admin,
         data={"key": "level", "label_zh": "级别", "label_en": "Level", "field_type": "text"},
     )
+    for module in VICTIM_MODULES:
+        module.build(v, org=org, admin=admin)
     return v
+
+
+def _extended_ids(victim: Victim, attribute: str) -> dict:
+    ids = {}
+    for records in _extension(attribute, {}):
+        ids.update({prefix: getattr(victim, name).pk for prefix, name in records.items()})
+    return ids
 
 
 def _fill_web_route(route: str, victim: Victim) -> str:
@@ -74,6 +102,7 @@ def _fill_web_route(route: str, victim: Victim) -> str:
         "recycle-bin/": victim.deleted_customer.pk,
         "account/tokens/": victim.token.pk,
         "settings/custom-fields/": victim.definition.pk,
+        **_extended_ids(victim, "WEB_RECORDS"),
     }
 
     def record_id():
@@ -83,6 +112,7 @@ def _fill_web_route(route: str, victim: Victim) -> str:
         raise AssertionError(f"No test record for route {route!r}: add one to the access test.")
 
     url = re.sub(r"<str:kind>", "customer", route)
+    url = re.sub(r"<slug:\w+>", "any", url)
     url = re.sub(r"<int:\w+>", lambda _m: record_id(), url)
     assert "<" not in url, f"Unhandled converter in route {route!r}"
     return "/" + url
@@ -103,6 +133,7 @@ def _state(victim: Victim):
         list(Task.objects.filter(pk=victim.task.pk).values("title", "done_at", "deleted_at")),
         Customer.objects.filter(pk=victim.deleted_customer.pk, deleted_at__isnull=False).count(),
         AuditEntry.objects.count(),
+        *(state(victim) for state in _extension("state", lambda _victim: None)),
     )
 
 
@@ -139,6 +170,8 @@ def test_a_rep_cannot_read_or_change_another_reps_records_through_any_page(clien
     client.force_login(victim.intruder)
     before = _state(victim)
     secrets = ["甲方秘密客户", "秘密联系人", "秘密沟通内容", "秘密待办", "已删除客户"]
+    for extra in _extension("SECRETS", []):
+        secrets += extra
     for route, name, callback in web_patterns():
         # Logging out would end the intruder's session and hide every later answer.
         if callback.access == PUBLIC or name == "web:logout":
@@ -177,6 +210,7 @@ def _fill_api_path(path: str, victim: Victim) -> str:
         "/api/v1/contacts/": victim.contact.pk,
         "/api/v1/activities/": victim.activity.pk,
         "/api/v1/tasks/": victim.task.pk,
+        **_extended_ids(victim, "API_RECORDS"),
     }
     for prefix, pk in kinds.items():
         if path.startswith(prefix):
@@ -217,6 +251,10 @@ def test_a_rep_cannot_read_or_change_another_reps_records_through_the_api(client
     auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
     before = _state(victim)
     secret_ids = {victim.customer.pk, victim.contact.pk, victim.activity.pk, victim.task.pk}
+    secret_ids |= set(_extended_ids(victim, "API_RECORDS").values())
+    own_creates = {"/api/v1/customers"}
+    for allowed in _extension("API_CREATE_ALLOWED", set()):
+        own_creates |= allowed
     for path, method in api_operations():
         if path in PUBLIC_PATHS:
             continue
@@ -244,7 +282,7 @@ def test_a_rep_cannot_read_or_change_another_reps_records_through_the_api(client
                 url, data=body, content_type="application/json", **auth
             )
             # Creating a contact, activity or task on someone else's customer is refused.
-            if path != "/api/v1/customers":
+            if path not in own_creates:
                 assert response.status_code in (404, 422), (
                     f"{method.upper()} {url} answered {response.status_code}"
                 )
@@ -252,3 +290,4 @@ def test_a_rep_cannot_read_or_change_another_reps_records_through_the_api(client
     # The intruder may have created a customer of their own through POST /customers; nothing of
     # the victim's changed.
     assert after[1:6] == before[1:6]
+    assert after[7:] == before[7:]

@@ -18,6 +18,7 @@ from tend.core.errors import NotFound, ValidationFailed
 from tend.core.inputs import clean_input
 from tend.customers.models import Contact, Customer
 from tend.customers.selectors import access_customer, customer_scope
+from tend.recyclebin.actions import delete_record
 
 ACTIVITY_FIELDS = [
     "kind",
@@ -106,15 +107,11 @@ def update_activity(*, actor: User, activity: Activity, data: dict) -> Activity:
 
 @transaction.atomic
 def delete_activity(*, actor: User, activity: Activity) -> uuid.UUID:
-    batch = uuid.uuid4()
-    Activity.objects.filter(pk=activity.pk, deleted_at__isnull=True).update(
-        deleted_at=timezone.now(), deleted_by=actor, deletion_batch=batch
+    return delete_record(
+        actor=actor,
+        record=activity,
+        then=lambda: refresh_contact_time_nodes(activity.customer_id),
     )
-    refresh_contact_time_nodes(activity.customer_id)
-    record_change(
-        actor=actor, action=AuditAction.DELETE, instance=activity, customer_id=activity.customer_id
-    )
-    return batch
 
 
 def _resolve_task_links(actor: User, cleaned: dict, task: Task | None = None) -> dict:
@@ -215,11 +212,4 @@ def set_task_done(*, actor: User, task: Task, done: bool) -> Task:
 
 @transaction.atomic
 def delete_task(*, actor: User, task: Task) -> uuid.UUID:
-    batch = uuid.uuid4()
-    Task.objects.filter(pk=task.pk, deleted_at__isnull=True).update(
-        deleted_at=timezone.now(), deleted_by=actor, deletion_batch=batch
-    )
-    record_change(
-        actor=actor, action=AuditAction.DELETE, instance=task, customer_id=task.customer_id
-    )
-    return batch
+    return delete_record(actor=actor, record=task)

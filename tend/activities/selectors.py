@@ -27,6 +27,22 @@ def customer_timeline(customer, cursor: str | None = None, limit: int = TIMELINE
     return keyset_page(activities, "-occurred_at", cursor, limit)
 
 
+def activity_timeline_entries(customer_id: int, cursor, limit: int) -> list:
+    """The customer's activities as timeline events (see tend.core.timeline)."""
+    from tend.core.timeline import TimelineEntry
+
+    activities = (
+        Activity.objects.filter(customer_id=customer_id, deleted_at__isnull=True)
+        .filter(cursor.before("activity", "occurred_at"))
+        .select_related("author", "contact")
+        .order_by("-occurred_at", "-id")[:limit]
+    )
+    return [
+        TimelineEntry(a.occurred_at, "activity", a.pk, a, "web/timeline/activity.html")
+        for a in activities
+    ]
+
+
 def task_scope(user: User) -> Q:
     """Tasks a user may see. A task about a customer follows the customer's visibility, whoever
     it is assigned to (so a task never shows a customer its reader may not see); a task about
@@ -38,6 +54,18 @@ def task_scope(user: User) -> Q:
     if team_ids:
         personal |= Q(assignee__team_id__in=team_ids)
     return Q(customer__in=visible_customers(user)) | (Q(customer__isnull=True) & personal)
+
+
+def task_bin_scope(user: User) -> Q:
+    """Deleted tasks a user may restore: as for live ones, a task about a customer follows the
+    customer's visibility (deleted customers included, so it shows under its customer)."""
+    from tend.customers.models import Customer
+    from tend.customers.selectors import customer_scope
+
+    personal = Q(assignee_id=user.pk) | Q(created_by_id=user.pk)
+    return Q(customer__in=Customer.objects.filter(customer_scope(user))) | (
+        Q(customer__isnull=True) & personal
+    )
 
 
 def visible_tasks(user: User) -> QuerySet[Task]:

@@ -112,3 +112,8 @@ api.add_router("/customers", customers.router)
 api.add_router("/contacts", contacts.router)
 api.add_router("/activities", activities.router)
 api.add_router("/tasks", tasks.router)
+# -- leads --
+# -- deals and pipelines --
+# -- contracts --
+# -- orders and payments --
+# -- tickets and feedback --

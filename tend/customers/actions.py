@@ -18,6 +18,7 @@ from tend.customers.inputs import ContactInput, CustomerInput, CustomFieldDefini
 from tend.customers.models import Contact, Customer, CustomerKind, CustomFieldDefinition, Tag
 from tend.customers.search import index_names
 from tend.customers.selectors import customer_scope, find_duplicate
+from tend.recyclebin.actions import delete_record, delete_with_customer, soft_delete
 
 CUSTOMER_FIELDS = [
     "kind",
@@ -195,26 +196,14 @@ def assign_customer_owner(*, actor: User, customer: Customer, owner: User | None
     return customer
 
 
-def _soft_delete(queryset, *, actor: User, batch: uuid.UUID, at) -> int:
-    return queryset.filter(deleted_at__isnull=True).update(
-        deleted_at=at, deleted_by=actor, deletion_batch=batch
-    )
-
-
 @transaction.atomic
 def delete_customer(*, actor: User, customer: Customer) -> uuid.UUID:
-    """Move a customer with its contacts, activities and tasks to the recycle bin."""
-    from tend.activities.models import Activity, Task
-
+    """Move a customer with everything of it (contacts, activities, tasks, deals…) to the
+    recycle bin, as one batch."""
     batch = uuid.uuid4()
     now = timezone.now()
-    _soft_delete(Customer.objects.filter(pk=customer.pk), actor=actor, batch=batch, at=now)
-    children = sum(
-        _soft_delete(
-            model.objects.filter(customer_id=customer.pk), actor=actor, batch=batch, at=now
-        )
-        for model in (Contact, Activity, Task)
-    )
+    soft_delete(Customer.objects.filter(pk=customer.pk), actor=actor, batch=batch, at=now)
+    children = delete_with_customer(actor=actor, customer_id=customer.pk, batch=batch, at=now)
     record_change(
         actor=actor,
         action=AuditAction.DELETE,
@@ -271,12 +260,7 @@ def update_contact(*, actor: User, contact: Contact, data: dict) -> Contact:
 
 @transaction.atomic
 def delete_contact(*, actor: User, contact: Contact) -> uuid.UUID:
-    batch = uuid.uuid4()
-    _soft_delete(Contact.objects.filter(pk=contact.pk), actor=actor, batch=batch, at=timezone.now())
-    record_change(
-        actor=actor, action=AuditAction.DELETE, instance=contact, customer_id=contact.customer_id
-    )
-    return batch
+    return delete_record(actor=actor, record=contact)
 
 
 def _require_admin(actor: User) -> None:

@@ -1,18 +1,60 @@
 """Restoring from and purging the recycle bin."""
 
+import uuid
+
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tend.accounts.models import User
-from tend.activities.actions import refresh_contact_time_nodes
-from tend.activities.models import Activity, Task
 from tend.audit.actions import object_type_of, record_change
 from tend.audit.models import AuditAction, AuditEntry
 from tend.core.errors import ValidationFailed
-from tend.customers.models import Contact, Customer
+from tend.customers.models import Customer
+from tend.recyclebin.registry import bin_kind_of, bin_kinds, customer_children
 from tend.recyclebin.selectors import retention_cutoff
 
-MODELS = (Customer, Contact, Activity, Task)
+
+def soft_delete(queryset, *, actor: User, batch: uuid.UUID, at=None) -> int:
+    """Move the live records of `queryset` to the recycle bin under `batch`."""
+    return queryset.filter(deleted_at__isnull=True).update(
+        deleted_at=at or timezone.now(), deleted_by=actor, deletion_batch=batch
+    )
+
+
+def delete_with_customer(*, actor: User, customer_id: int, batch: uuid.UUID, at) -> int:
+    """Move every live record of a customer, of every registered kind, into `batch`."""
+    return sum(
+        soft_delete(
+            kind.model.objects.filter(**{f"{kind.customer_field}_id": customer_id}),
+            actor=actor,
+            batch=batch,
+            at=at,
+        )
+        for kind in customer_children()
+    )
+
+
+def delete_record(*, actor: User, record, then=None) -> uuid.UUID:
+    """Move one record to the recycle bin on its own, with its audit entry; `then` runs after
+    (e.g. to recompute what the record fed). Call inside the caller's transaction."""
+    batch = uuid.uuid4()
+    soft_delete(type(record).objects.filter(pk=record.pk), actor=actor, batch=batch)
+    if then is not None:
+        then()
+    record_change(
+        actor=actor,
+        action=AuditAction.DELETE,
+        instance=record,
+        customer_id=bin_kind_of(record).customer_id_of(record),
+    )
+    return batch
+
+
+def refresh_after_restore(customer_id: int) -> None:
+    for kind in bin_kinds():
+        if kind.after_restore is not None:
+            kind.after_restore(customer_id)
 
 
 @transaction.atomic
@@ -22,19 +64,19 @@ def restore(*, actor: User, record) -> int:
     if record.deletion_batch is None:
         # Without this, the batch filter below (deletion_batch IS NULL) would match every live row.
         raise ValidationFailed(_("This record is not in the recycle bin."))
-    customer_id = record.pk if isinstance(record, Customer) else record.customer_id
+    customer_id = bin_kind_of(record).customer_id_of(record)
     if not isinstance(record, Customer) and customer_id is not None:
         parent = Customer.objects.filter(pk=customer_id).values("deleted_at").first()
         if parent and parent["deleted_at"] is not None:
             raise ValidationFailed(_("Restore its customer first."))
     batch = record.deletion_batch
     restored = 0
-    for model in MODELS:
-        restored += model.objects.filter(deletion_batch=batch).update(
+    for kind in bin_kinds():
+        restored += kind.model.objects.filter(deletion_batch=batch).update(
             deleted_at=None, deleted_by=None, deletion_batch=None
         )
     if customer_id is not None:
-        refresh_contact_time_nodes(customer_id)
+        refresh_after_restore(customer_id)
     record_change(
         actor=actor,
         action=AuditAction.RESTORE,
@@ -47,10 +89,11 @@ def restore(*, actor: User, record) -> int:
 
 def purge_expired(*, cutoff=None) -> int:
     """Delete for good what has been in the recycle bin longer than the retention period.
-    Children go before parents; each model in its own transaction keeps locks short."""
+    Children go before parents; each kind in its own transaction keeps locks short."""
     cutoff = cutoff or retention_cutoff()
     purged = 0
-    for model in (Activity, Task, Contact, Customer):
+    for kind in sorted(bin_kinds(), key=lambda kind: kind.purge_rank):
+        model = kind.model
         with transaction.atomic():
             expired = model.objects.filter(deleted_at__lt=cutoff)
             entries = [
@@ -60,7 +103,7 @@ def purge_expired(*, cutoff=None) -> int:
                     object_type=object_type_of(record),
                     object_id=record.pk,
                     object_label=str(record)[:255],
-                    customer_id=record.pk if model is Customer else record.customer_id,
+                    customer_id=kind.customer_id_of(record),
                 )
                 for record in expired.iterator()
             ]

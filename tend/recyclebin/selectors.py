@@ -9,18 +9,16 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from tend.accounts.models import User
-from tend.activities.models import Activity, Task
 from tend.core.errors import NotFound
 from tend.core.ids import get_or_not_found
-from tend.customers.models import Contact, Customer
+from tend.customers.models import Customer
 from tend.customers.selectors import customer_scope
-
-KINDS = {"customer": Customer, "contact": Contact, "activity": Activity, "task": Task}
+from tend.recyclebin.registry import BinKind, bin_kind, bin_kinds
 
 
 @dataclass
 class BinItem:
-    kind: str
+    kind: BinKind
     record: object
     deleted_at: datetime
     purge_on: datetime
@@ -31,26 +29,27 @@ def retention_cutoff() -> datetime:
     return timezone.now() - timedelta(days=settings.RECYCLE_BIN_RETENTION_DAYS)
 
 
-def _scoped(user: User, model):
-    if model is Customer:
-        return Customer.objects.filter(customer_scope(user))
-    scope = Q(customer__in=Customer.objects.filter(customer_scope(user)))
-    if model is Task:
-        # As for live tasks: one about a customer follows the customer's visibility.
-        scope |= Q(customer__isnull=True) & (Q(assignee_id=user.pk) | Q(created_by_id=user.pk))
-    return model.objects.filter(scope)
+def _scoped(user: User, kind: BinKind):
+    if kind.scope is not None:
+        scope = kind.scope(user)
+    else:
+        scope = Q(**{f"{kind.customer_field}__in": Customer.objects.filter(customer_scope(user))})
+    return kind.model.objects.filter(scope)
 
 
 def recycle_bin(user: User, limit: int = 200) -> list[BinItem]:
     cutoff = retention_cutoff()
     items: list[BinItem] = []
     retention = timedelta(days=settings.RECYCLE_BIN_RETENTION_DAYS)
-    for kind, model in KINDS.items():
-        deleted = _scoped(user, model).filter(deleted_at__gte=cutoff)
-        if model is not Customer:
+    for kind in bin_kinds():
+        deleted = _scoped(user, kind).filter(deleted_at__gte=cutoff)
+        if kind.customer_field:
             # Only records deleted on their own; the rest come back with their customer.
             deleted = deleted.exclude(
-                customer__deletion_batch=F("deletion_batch"), customer__deleted_at__isnull=False
+                **{
+                    f"{kind.customer_field}__deletion_batch": F("deletion_batch"),
+                    f"{kind.customer_field}__deleted_at__isnull": False,
+                }
             )
         for record in deleted.order_by("-deleted_at")[:limit]:
             items.append(
@@ -65,12 +64,12 @@ def recycle_bin(user: User, limit: int = 200) -> list[BinItem]:
     return items[:limit]
 
 
-def access_deleted(user: User, kind: str, record_id) -> object:
-    model = KINDS.get(kind)
-    if model is None:
+def access_deleted(user: User, kind_key: str, record_id) -> object:
+    kind = bin_kind(kind_key)
+    if kind is None:
         raise NotFound()
     return get_or_not_found(
-        _scoped(user, model),
+        _scoped(user, kind),
         record_id,
         deleted_at__isnull=False,
         deleted_at__gte=retention_cutoff(),

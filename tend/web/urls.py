@@ -28,6 +28,11 @@ urlpatterns = [
         customers.customer_timeline_more,
         name="customer_timeline",
     ),
+    path(
+        "customers/<int:pk>/tabs/<slug:key>/",
+        customers.customer_tab_panel,
+        name="customer_tab",
+    ),
     path("customers/<int:pk>/history/", customers.customer_history_page, name="customer_history"),
     path("customers/<int:pk>/delete/", customers.customer_delete, name="customer_delete"),
     path("customers/<int:pk>/assign/", customers.customer_assign, name="customer_assign"),
@@ -47,6 +52,12 @@ urlpatterns = [
         recyclebin.recycle_restore,
         name="recycle_restore",
     ),
+    # -- leads --
+    # -- deals and pipelines --
+    # -- contracts --
+    # -- orders and payments --
+    # -- tickets and feedback --
+    # -- import and export --
     path("account/", account.account, name="account"),
     path(
         "account/tokens/<int:pk>/revoke/",

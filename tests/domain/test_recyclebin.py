@@ -36,7 +36,7 @@ def age(record, days):
 
 
 def bin_of(user):
-    return [(item.kind, item.record.pk) for item in recycle_bin(user)]
+    return [(item.kind.key, item.record.pk) for item in recycle_bin(user)]
 
 
 def reload(record):
@@ -53,7 +53,7 @@ def test_a_deleted_customer_is_listed_once_with_its_children_folded_in(org):
     make_task(org.rep, customer=customer.pk)
     delete_customer(actor=org.rep, customer=customer)
     [item] = recycle_bin(org.rep)
-    assert item.kind == "customer"
+    assert item.kind.key == "customer"
     assert item.record == customer
     customer.refresh_from_db()
     assert item.deleted_at == customer.deleted_at

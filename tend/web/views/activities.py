@@ -7,8 +7,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tend.activities.actions import delete_activity, log_activity
-from tend.activities.selectors import access_activity, customer_timeline
+from tend.activities.selectors import access_activity
 from tend.core.errors import TendError
+from tend.core.timeline import merged_timeline
 from tend.customers.selectors import access_customer, customer_contacts
 from tend.web.access import signed_in
 from tend.web.forms import ActivityForm
@@ -25,7 +26,7 @@ def _activities_fragment(request, customer, form, *, status=200, refreshed=False
         {
             "customer": customer,
             "activity_form": form,
-            "timeline": customer_timeline(customer),
+            "timeline": merged_timeline(customer.pk),
             "time_nodes": time_nodes(customer) if refreshed else None,
         },
         status=status,

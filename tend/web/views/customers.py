@@ -3,6 +3,7 @@ page with contacts, timeline, tasks and history, and the owner, delete buttons."
 
 from django.contrib import messages
 from django.db.models import prefetch_related_objects
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -11,10 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tend.accounts.selectors import assignable_users, visible_teams
-from tend.activities.selectors import customer_tasks, customer_timeline
+from tend.activities.selectors import customer_tasks
 from tend.audit.selectors import customer_history
 from tend.core.errors import DuplicateFound, TendError, ValidationFailed
 from tend.core.pagination import capped_count
+from tend.core.timeline import merged_timeline
 from tend.customers.actions import (
     assign_customer_owner,
     create_customer,
@@ -34,6 +36,7 @@ from tend.customers.selectors import (
 from tend.web.access import signed_in
 from tend.web.forms import ActivityForm, CustomerForm
 from tend.web.history import history_rows
+from tend.web.tabs import customer_tab, customer_tabs
 from tend.web.views.common import is_htmx, redirect_with_error
 
 PAGE_SIZE = 25
@@ -241,7 +244,8 @@ def detail_context(request, customer, *, activity_form=None) -> dict:
         "custom_values": _custom_values(customer, definitions),
         "time_nodes": time_nodes(customer),
         "contacts": contacts,
-        "timeline": customer_timeline(customer),
+        "timeline": merged_timeline(customer.pk),
+        "tabs": customer_tabs(),
         "activity_form": activity_form or ActivityForm(contacts=contacts),
         "tasks": list(customer_tasks(customer)[:TASKS_SHOWN]),
         "history": history_rows(history.items, definitions),
@@ -277,10 +281,25 @@ def customer_timeline_more(request, pk):
         "web/customers/_timeline_items.html",
         {
             "customer": customer,
-            "timeline": _or_first_page(customer_timeline, customer, request.GET.get("cursor")),
+            "timeline": _or_first_page(merged_timeline, customer.pk, request.GET.get("cursor")),
             "continued": True,
         },
     )
+
+
+@signed_in
+def customer_tab_panel(request, pk, key):
+    """One tab of the customer page: the panel alone for HTMX, else the page around it."""
+    customer = access_customer(request.user, pk)
+    tab = customer_tab(key)
+    if tab is None:
+        raise Http404
+    context = {"customer": customer, "tab": tab, "tabs": customer_tabs()}
+    context.update(tab.context(request, customer))
+    template = tab.template if is_htmx(request) else "web/customers/tab_page.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @signed_in

@@ -19,9 +19,11 @@ from tend.web.views.common import redirect_with_error
 def recycle_bin_view(request):
     items = recycle_bin(request.user)
     # Who deleted each record, and which customer it belonged to: one query per kind.
-    for kind, group in groupby(sorted(items, key=lambda item: item.kind), lambda i: i.kind):
+    for kind, group in groupby(
+        sorted(items, key=lambda item: item.kind.key), lambda item: item.kind
+    ):
         records = [item.record for item in group]
-        lookups = ["deleted_by"] if kind == "customer" else ["deleted_by", "customer"]
+        lookups = ["deleted_by", kind.customer_field] if kind.customer_field else ["deleted_by"]
         prefetch_related_objects(records, *lookups)
     return render(request, "web/recyclebin.html", {"items": items})
 

@@ -1,0 +1,1 @@
+"""Per-app records for tests/test_access_matrix.py (see the comment there)."""
