@@ -1,0 +1,242 @@
+"""Pipelines, their stages, deals (商机) and every stage move a deal makes.
+
+Stages are data, not code: each carries a semantic category (open / won / lost) that code
+branches on, never its name, and guidance for the rep (definition, goal, methods, tools) in
+both languages. The default pipeline holds the seven stages of seed 000."""
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from tend.core.models import SoftDeletableModel, TimestampedModel, sort_index
+
+LIVE = Q(deleted_at__isnull=True)
+PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
+
+
+def _in_language(record, name: str, language: str | None = None) -> str:
+    """The zh or en variant of a bilingual field, falling back to the other when empty."""
+    language = language or get_language() or "zh-hans"
+    first, second = ("zh", "en") if language.startswith("zh") else ("en", "zh")
+    return getattr(record, f"{name}_{first}") or getattr(record, f"{name}_{second}")
+
+
+class Pipeline(TimestampedModel):
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
+    is_default = models.BooleanField(_("default"), default=False)
+    active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("pipeline")
+        verbose_name_plural = _("pipelines")
+        ordering = ["order", "id"]
+        constraints = [
+            # At most one default pipeline.
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_pipeline"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return _in_language(self, "name")
+
+
+class StageCategory(models.TextChoices):
+    OPEN = "open", _("Open")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+
+
+class Stage(models.Model):
+    pipeline = models.ForeignKey(
+        Pipeline, on_delete=models.CASCADE, related_name="stages", verbose_name=_("pipeline")
+    )
+    key = models.SlugField(_("key"), max_length=50)
+    label_zh = models.CharField(_("label (Chinese)"), max_length=100)
+    label_en = models.CharField(_("label (English)"), max_length=100, blank=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    category = models.CharField(
+        _("category"), max_length=8, choices=StageCategory.choices, default=StageCategory.OPEN
+    )
+    probability = models.PositiveSmallIntegerField(
+        _("default probability (%)"), default=0, validators=PERCENT
+    )
+    color = models.CharField(
+        _("colour"),
+        max_length=7,
+        default="#1f6feb",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$")],
+    )
+    # A deal longer than this in the stage counts as stalled (unless paused); empty = never.
+    stalled_after_days = models.PositiveIntegerField(
+        _("stalled after (days)"), null=True, blank=True
+    )
+    definition_zh = models.TextField(_("definition (Chinese)"), blank=True)
+    definition_en = models.TextField(_("definition (English)"), blank=True)
+    goal_zh = models.TextField(_("goal (Chinese)"), blank=True)
+    goal_en = models.TextField(_("goal (English)"), blank=True)
+    methods_zh = models.TextField(_("methods (Chinese)"), blank=True)
+    methods_en = models.TextField(_("methods (English)"), blank=True)
+    tools_zh = models.TextField(_("tools (Chinese)"), blank=True)
+    tools_en = models.TextField(_("tools (English)"), blank=True)
+
+    class Meta:
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
+        ordering = ["pipeline", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["pipeline", "key"], name="stage_key_per_pipeline")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return _in_language(self, "label")
+
+    def guidance(self, language: str | None = None) -> dict:
+        return {
+            name: _in_language(self, name, language)
+            for name in ("definition", "goal", "methods", "tools")
+        }
+
+    @property
+    def is_closed(self) -> bool:
+        return self.category != StageCategory.OPEN
+
+
+class Deal(SoftDeletableModel):
+    """An opportunity to sell to a customer (商机), moving through a pipeline's stages."""
+
+    name = models.CharField(_("name"), max_length=200)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="deals",
+        verbose_name=_("customer"),
+    )
+    contact = models.ForeignKey(
+        "customers.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deals",
+        verbose_name=_("contact"),
+    )
+    pipeline = models.ForeignKey(
+        Pipeline, on_delete=models.PROTECT, related_name="deals", verbose_name=_("pipeline")
+    )
+    stage = models.ForeignKey(
+        Stage, on_delete=models.PROTECT, related_name="deals", verbose_name=_("stage")
+    )
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2, default=0)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    expected_close_on = models.DateField(_("expected close"), null=True, blank=True)
+    # None: the stage's default probability applies; a value is the rep's override, kept
+    # across stage moves until cleared.
+    probability_override = models.PositiveSmallIntegerField(
+        _("probability override (%)"), null=True, blank=True, validators=PERCENT
+    )
+    owner = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deals",
+        verbose_name=_("owner"),
+    )
+    # Kept for the category of the stage it closed in (won or lost).
+    close_reason = models.CharField(_("won / lost reason"), max_length=500, blank=True)
+    paused = models.BooleanField(_("paused"), default=False)
+    paused_reason = models.CharField(_("pause reason"), max_length=500, blank=True)
+    stage_entered_at = models.DateTimeField(_("entered stage at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    notes = models.TextField(_("notes"), max_length=5000, blank=True)
+
+    class Meta:
+        verbose_name = _("deal")
+        verbose_name_plural = _("deals")
+        indexes = [
+            # The kanban: a pipeline's live deals, a column per stage, oldest move first.
+            models.Index(
+                fields=["pipeline", "stage", "stage_entered_at", "id"],
+                condition=LIVE,
+                name="deal_board",
+            ),
+            sort_index("customer", sort="-created_at", name="deal_customer", condition=LIVE),
+            sort_index("owner", sort="-updated_at", name="deal_owner", condition=LIVE),
+            sort_index(sort="-updated_at", name="deal_recent", condition=LIVE),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def probability(self) -> int:
+        if self.probability_override is not None:
+            return self.probability_override
+        return self.stage.probability
+
+    @property
+    def probability_is_overridden(self) -> bool:
+        return self.probability_override is not None
+
+
+class DealStageChange(models.Model):
+    """One move of a deal between stages — append-only, never edited or deleted by an action.
+    The first row of a deal (from_stage empty) is its creation."""
+
+    deal = models.ForeignKey(
+        Deal, on_delete=models.CASCADE, related_name="stage_changes", verbose_name=_("deal")
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("customer"),
+    )
+    from_stage = models.ForeignKey(
+        Stage,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("from stage"),
+    )
+    to_stage = models.ForeignKey(
+        Stage, on_delete=models.PROTECT, related_name="+", verbose_name=_("to stage")
+    )
+    at = models.DateTimeField(_("at"), db_index=True)
+    actor = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    # Who moved it when not a user (a rule, an import); empty for users.
+    actor_label = models.CharField(_("by (system)"), max_length=100, blank=True)
+    # Seconds the deal had spent in from_stage; null on creation.
+    seconds_in_previous = models.BigIntegerField(_("time in previous stage"), null=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("deal stage change")
+        verbose_name_plural = _("deal stage changes")
+        indexes = [
+            models.Index(fields=["deal", "at", "id"], name="deal_stage_history"),
+            models.Index(fields=["customer", "-at", "-id"], name="deal_stage_timeline"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.from_stage_id} → {self.to_stage_id}"
