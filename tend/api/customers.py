@@ -39,6 +39,7 @@ class CustomerIn(InputSchema):
     email: str | None = None
     wechat: str | None = None
     address: str | None = None
+    external_id: str | None = Field(None, description="The customer's id in another system")
     tags: list[str] | None = Field(None, description="Tag names; replaces the current tags")
     custom_fields: dict[str, Any] | None = Field(
         None, description="Values of the administrator-defined fields, by key"
@@ -58,6 +59,7 @@ class CustomerOut(Schema):
     email: str
     wechat: str
     address: str
+    external_id: str
     tags: list[str]
     custom_fields: dict[str, Any]
     owner: UserRef | None = Field(description="None: the customer is in the public pool")

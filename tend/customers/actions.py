@@ -32,6 +32,7 @@ CUSTOMER_FIELDS = [
     "email",
     "wechat",
     "address",
+    "external_id",
 ]
 CUSTOMER_AUDITED = [*CUSTOMER_FIELDS, "owner", "team", "custom_fields"]
 CONTACT_FIELDS = ["name", "title", "mobile", "phone", "email", "wechat", "birthday", "is_primary"]

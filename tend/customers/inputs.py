@@ -77,6 +77,7 @@ class CustomerInput(forms.Form):
     email = EmailField(label=_("email"), max_length=254, required=False)
     wechat = forms.CharField(label=_("WeChat"), max_length=64, required=False)
     address = forms.CharField(label=_("address"), max_length=300, required=False)
+    external_id = forms.CharField(label=_("external id"), max_length=64, required=False)
     tags = TagListField(label=_("tags"), required=False)
     custom_fields = CustomFieldsField(label=_("custom fields"), required=False)
 

@@ -84,6 +84,8 @@ class Customer(SoftDeletableModel):
     email = models.CharField(_("email"), max_length=254, blank=True)
     wechat = models.CharField(_("WeChat"), max_length=64, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
+    # The customer's id in another system (ERP, an old CRM): imports match rows by it.
+    external_id = models.CharField(_("external id"), max_length=64, blank=True)
     owner = models.ForeignKey(
         "accounts.User",
         null=True,
@@ -111,6 +113,8 @@ class Customer(SoftDeletableModel):
     next_follow_up_on = models.DateField(_("next follow-up"), null=True, blank=True)
     converted_at = models.DateTimeField(_("converted"), null=True, blank=True)
     churned_at = models.DateTimeField(_("churned"), null=True, blank=True)
+    # The date of the latest live order, kept by the order actions (tend/orders/actions.py).
+    last_order_on = models.DateField(_("last order"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("customer")
@@ -147,6 +151,7 @@ class Customer(SoftDeletableModel):
             models.Index(fields=["phone"], condition=LIVE, name="customer_phone"),
             models.Index(fields=["email"], condition=LIVE, name="customer_email"),
             models.Index(fields=["credit_code"], condition=LIVE, name="customer_credit_code"),
+            models.Index(fields=["external_id"], condition=LIVE, name="customer_external_id"),
             models.Index(fields=["deleted_at"], name="customer_deleted"),
         ]
 

@@ -54,6 +54,7 @@ def test_create_read_update_delete(rep_api, rep):
         "email": "info@yunfan.cn",
         "wechat": "",
         "address": "",
+        "external_id": "",
         "tags": ["软件", "重点"],
         "custom_fields": {},
         "owner": {"id": rep.pk, "display_name": rep.display_name},

@@ -26,6 +26,7 @@ def test_complete_input_returns_every_field_cleaned():
         "email": "",
         "wechat": "",
         "address": "",
+        "external_id": "",
         "tags": ["VIP", "华南"],
         "custom_fields": {},
     }
