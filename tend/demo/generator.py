@@ -81,7 +81,7 @@ CUSTOMER_COLUMNS = (
     "id", "created_at", "updated_at", "kind", "name", "industry", "province", "city", "source",
     "credit_code", "phone", "email", "wechat", "address", "owner_id", "team_id",
     "custom_fields", "created_by_id", "first_contact_at", "last_contact_at",
-    "next_follow_up_on", "converted_at", "churned_at",
+    "next_follow_up_on", "converted_at", "churned_at", "external_id",
 )  # fmt: skip
 NAME_COLUMN = CUSTOMER_COLUMNS.index("name")
 CONTACT_COLUMNS = (
@@ -692,6 +692,7 @@ class _Builder:
                 next_follow_up,
                 converted,
                 churned,
+                "",
             )
         )
 
