@@ -11,6 +11,7 @@ class AuditAction(models.TextChoices):
     RESTORE = "restore", _("restored")
     PURGE = "purge", _("purged")
     DUPLICATE_OVERRIDE = "duplicate_override", _("saved despite a duplicate")
+    IMPORT = "import", _("imported")
 
 
 class AuditEntry(models.Model):

@@ -33,3 +33,33 @@ def print_error(error: TendError, *, file=None) -> None:
     for field_name, messages in error.field_errors.items():
         for message in messages:
             print(f"  {field_name}: {message}", file=file)
+
+
+class ProgressLine:
+    """A progress bar redrawn in place on a terminal; on a pipe, a line now and then."""
+
+    WIDTH = 30
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.interactive = stream.isatty()
+        self.last_percent = -1
+
+    def show(self, done: int, total: int, detail: str = "") -> None:
+        percent = 100 if not total else min(100, done * 100 // total)
+        if not self.interactive and percent // 10 == self.last_percent // 10:
+            return
+        self.last_percent = percent
+        filled = self.WIDTH * percent // 100
+        bar = "█" * filled + "·" * (self.WIDTH - filled)
+        line = f"{bar} {percent:3d}%  {done:,}/{total:,}  {detail}"
+        if self.interactive:
+            self.stream.write("\r" + line + "\033[K")
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def end(self) -> None:
+        if self.interactive and self.last_percent >= 0:
+            self.stream.write("\n")
+            self.stream.flush()

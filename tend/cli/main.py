@@ -318,6 +318,84 @@ def cmd_token_create(args) -> int:
     return 0
 
 
+def cmd_import(args) -> int:
+    from django.utils.translation import gettext as _
+
+    from tend.accounts.models import Role, User
+    from tend.cli.console import ProgressLine
+    from tend.core.errors import NotFound
+    from tend.imports.actions import create_import_job, run_import
+
+    _require_migrated()
+    if args.as_user:
+        actor = _user_named(args.as_user)
+    else:
+        actor = User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk").first()
+        if actor is None:
+            raise NotFound(_("No administrator exists: name the importing user with --as."))
+    mapping = None
+    if args.map:
+        mapping = {}
+        for pair in args.map:
+            header, _sep, field_name = pair.partition("=")
+            mapping[header.strip()] = field_name.strip()
+    job = create_import_job(
+        actor=actor,
+        kind=args.kind,
+        source=args.file,
+        file_name=os.path.basename(args.file),
+        mapping=mapping,
+        match_key=args.key or "",
+        dry_run=args.dry_run,
+        skip_invalid=args.skip_invalid,
+    )
+    columns = ", ".join(f"{header} → {name}" for header, name in job.mapping.items() if name)
+    print(
+        _("Importing %(file)s as %(user)s, matching by %(key)s.")
+        % {"file": job.file_name, "user": actor.username, "key": job.match_key}
+    )
+    print(_("Columns: %(columns)s") % {"columns": columns})
+    progress = ProgressLine(sys.stderr)
+    job = run_import(
+        job,
+        on_progress=lambda values: progress.show(
+            values["processed"],
+            values["total"],
+            _("%(created)s new, %(updated)s updated, %(errors)s errors") % values,
+        ),
+    )
+    progress.end()
+    if job.status == "done" and not job.dry_run:
+        summary = _(
+            "%(created)s created, %(updated)s updated, %(unchanged)s unchanged, %(errors)s rows "
+            "with errors, of %(total)s rows."
+        )
+    else:
+        summary = _(
+            "Nothing written. The file would create %(created)s, update %(updated)s and leave "
+            "%(unchanged)s unchanged; %(errors)s rows have errors, of %(total)s rows."
+        )
+    print(
+        summary
+        % {
+            "created": job.created_count,
+            "updated": job.updated_count,
+            "unchanged": job.unchanged_count,
+            "errors": job.error_count,
+            "total": job.total_rows,
+        }
+    )
+    for error in job.errors_sample[:10]:
+        print(_("  row %(row)s, %(column)s “%(value)s”: %(message)s") % error, file=sys.stderr)
+    if job.report_name:
+        from tend.imports.actions import report_path
+
+        print(_("Error report: %(path)s") % {"path": report_path(job)})
+    if job.message:
+        print(job.message)
+    return 0 if job.status == "done" else 1
+
+
 def cmd_doctor(args) -> int:
     from django.utils.translation import gettext as _
 
@@ -421,6 +499,29 @@ def build_parser() -> argparse.ArgumentParser:
     token_create.add_argument("username")
     token_create.add_argument("--name", default="cli", help=_("a name to recognise it by"))
     token_create.set_defaults(handler=cmd_token_create)
+
+    from tend.imports.kinds import KINDS
+
+    importer = commands.add_parser(
+        "import", help=_("import customers, contacts, activities, orders or payments")
+    )
+    importer.add_argument("kind", choices=sorted(KINDS))
+    importer.add_argument("file", help=_("a CSV (UTF-8 or GB18030) or XLSX file"))
+    importer.add_argument("--as", dest="as_user", help=_("the importing user (default: an admin)"))
+    importer.add_argument("--key", help=_("the field rows are matched by, e.g. credit_code"))
+    importer.add_argument(
+        "--map",
+        action="append",
+        metavar="HEADER=FIELD",
+        help=_("map a column to a field (repeatable); unmapped columns are guessed"),
+    )
+    importer.add_argument("--dry-run", action="store_true", help=_("check only, write nothing"))
+    importer.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help=_("import the valid rows even if others have errors"),
+    )
+    importer.set_defaults(handler=cmd_import)
 
     doctor = commands.add_parser("doctor", help=_("check the installation"))
     doctor.set_defaults(handler=cmd_doctor)

@@ -23,13 +23,22 @@ class RequestSizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.TEND_MAX_REQUEST_BYTES:
-            return self.too_large(request)
+        limit = self.limit_for(request.path)
+        if length > limit:
+            return self.too_large(request, limit)
         return self.get_response(request)
 
     @staticmethod
-    def too_large(request):
-        limit_kib = settings.TEND_MAX_REQUEST_BYTES // 1024
+    def limit_for(path: str) -> int:
+        """File uploads (imports, attachments) have their own, larger limits."""
+        for prefix, limit in settings.TEND_UPLOAD_LIMITS.items():
+            if path.startswith(prefix):
+                return limit
+        return settings.TEND_MAX_REQUEST_BYTES
+
+    @staticmethod
+    def too_large(request, limit: int):
+        limit_kib = limit // 1024
         # This runs before the locale middleware: answer in the language the caller asked for.
         with translation.override(translation.get_language_from_request(request)):
             message = _("The request body is too large (limit %(limit)s KiB).") % {

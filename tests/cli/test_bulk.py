@@ -10,7 +10,7 @@ from tests.factories import make_customer
 pytestmark = pytest.mark.django_db
 
 BLANK_TEXT = ["industry", "province", "city", "source", "credit_code", "phone", "email", "wechat",
-              "address"]  # fmt: skip
+              "address", "external_id"]  # fmt: skip
 
 
 def _customer_rows(rows: list[dict]) -> tuple[list[str], list[tuple]]:

@@ -165,6 +165,13 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # Bodies larger than this are refused with 413 before any view reads them.
 TEND_MAX_REQUEST_BYTES = int(os.environ.get("TEND_MAX_REQUEST_BYTES", str(2 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = TEND_MAX_REQUEST_BYTES
+# Import files (CSV / XLSX); larger ones are refused with a message saying to split them.
+TEND_IMPORT_MAX_BYTES = int(os.environ.get("TEND_IMPORT_MAX_MB", "100")) * 1024 * 1024
+# Paths whose bodies carry files, with their own limit (the import page, attachment uploads).
+TEND_UPLOAD_LIMITS = {
+    "/imports/": TEND_IMPORT_MAX_BYTES + 64 * 1024,
+    "/api/v1/imports": TEND_IMPORT_MAX_BYTES + 64 * 1024,
+}
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
