@@ -27,7 +27,7 @@ from tend.core.errors import TendError, ValidationFailed
 from tend.imports.fields import message_of, normalise_header
 from tend.imports.kinds import ChunkResult, RowError, import_kind
 from tend.imports.models import ColumnMapping, ImportJob, ImportStatus
-from tend.imports.readers import FileRejected, open_table
+from tend.imports.readers import FileRejected, open_table, sample_rows
 
 CHUNK_ROWS = 2_000
 ERRORS_KEPT = 50_000
@@ -142,7 +142,117 @@ def _check_mapping(kind_class, fields, mapping: dict, match_key: str) -> None:
         raise ValidationFailed(field_errors=errors)
 
 
+def upload_import_file(*, actor: User, kind: str, source, file_name: str) -> ImportJob:
+    """Keep the file and read its header: a draft job whose mapping the user confirms next
+    (the columns' names are matched to fields, from the user's last mapping first)."""
+    kind_class = import_kind(kind)
+    if kind_class is None:
+        raise ValidationFailed(field_errors={"kind": [_("Unknown kind of import.")]})
+    stored_name, digest, size = store_upload(source, file_name)
+    path = imports_dir() / stored_name
+    try:
+        table = open_table(path, file_name)
+        headers = table.headers
+        table.rows.close()
+        sample = sample_rows(path, file_name)
+    except TendError:
+        path.unlink(missing_ok=True)
+        raise
+    mapping, match_key = suggest_mapping(actor=actor, kind=kind, headers=headers)
+    return ImportJob.objects.create(
+        kind=kind,
+        file_name=file_name[:255],
+        stored_name=stored_name,
+        file_sha256=digest,
+        file_size=size,
+        encoding=table.encoding,
+        mapping=mapping,
+        match_key=match_key,
+        options={"headers": headers, "sample": [[_sample_text(v) for v in row] for row in sample]},
+        status=ImportStatus.DRAFT,
+        created_by=actor,
+    )
+
+
+def _sample_text(value) -> str:
+    return "" if value is None else str(value)[:100]
+
+
 @transaction.atomic
+def confirm_import(
+    *,
+    actor: User,
+    job: ImportJob,
+    mapping: dict | None = None,
+    match_key: str = "",
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+) -> ImportJob:
+    """Check the mapping, remember it for next time, and queue the run (after commit)."""
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status != ImportStatus.DRAFT:
+        raise ValidationFailed(_("This import has already been started."))
+    kind_class = import_kind(job.kind)
+    headers = job.options.get("headers", [])
+    mapping = {**job.mapping, **(mapping or {})}
+    unknown_headers = [header for header in mapping if header not in headers]
+    if unknown_headers:
+        raise ValidationFailed(
+            field_errors={
+                "mapping": [
+                    _("The file has no column named %(names)s.")
+                    % {"names": ", ".join(unknown_headers)}
+                ]
+            }
+        )
+    match_key = match_key or job.match_key
+    fields = kind_class(actor=actor, match_key=match_key, options={}).fields()
+    _check_mapping(kind_class, fields, mapping, match_key)
+    ColumnMapping.objects.update_or_create(
+        user=actor,
+        kind=job.kind,
+        defaults={
+            "mapping": {normalise_header(h): name for h, name in mapping.items() if name},
+            "match_key": match_key,
+        },
+    )
+    job.mapping = mapping
+    job.match_key = match_key
+    job.dry_run = dry_run
+    job.options = {**job.options, "skip_invalid": skip_invalid}
+    job.status = ImportStatus.PENDING
+    job.save()
+    return job
+
+
+def queue_import(job: ImportJob) -> None:
+    """Run the job on the worker once the confirming transaction has committed."""
+    from tend.imports.tasks import run_import_job
+
+    transaction.on_commit(lambda: run_import_job(job.pk))
+
+
+@transaction.atomic
+def repeat_import(*, actor: User, job: ImportJob, dry_run: bool) -> ImportJob:
+    """The same file and mapping again — typically for real after a dry run."""
+    if not job.is_finished:
+        raise ValidationFailed(_("This import has not finished yet."))
+    return ImportJob.objects.create(
+        kind=job.kind,
+        file_name=job.file_name,
+        stored_name=job.stored_name,
+        file_sha256=job.file_sha256,
+        file_size=job.file_size,
+        encoding=job.encoding,
+        mapping=job.mapping,
+        match_key=job.match_key,
+        options={key: job.options.get(key) for key in ("headers", "sample", "skip_invalid")},
+        dry_run=dry_run,
+        status=ImportStatus.PENDING,
+        created_by=actor,
+    )
+
+
 def create_import_job(
     *,
     actor: User,
@@ -154,55 +264,21 @@ def create_import_job(
     dry_run: bool = False,
     skip_invalid: bool = False,
 ) -> ImportJob:
-    """Keep the file and record the job; the mapping is checked here, the rows when it runs."""
-    kind_class = import_kind(kind)
-    if kind_class is None:
-        raise ValidationFailed(field_errors={"kind": [_("Unknown kind of import.")]})
-    stored_name, digest, size = store_upload(source, file_name)
-    path = imports_dir() / stored_name
+    """Upload and confirm in one step (the CLI): a pending job ready to run."""
+    job = upload_import_file(actor=actor, kind=kind, source=source, file_name=file_name)
     try:
-        table = open_table(path, file_name)
-        headers = table.headers
-        table.rows.close()
-        suggested, suggested_key = suggest_mapping(actor=actor, kind=kind, headers=headers)
-        mapping = {**suggested, **(mapping or {})}
-        unknown_headers = [header for header in mapping if header not in headers]
-        if unknown_headers:
-            raise ValidationFailed(
-                field_errors={
-                    "mapping": [
-                        _("The file has no column named %(names)s.")
-                        % {"names": ", ".join(unknown_headers)}
-                    ]
-                }
-            )
-        match_key = match_key or suggested_key
-        fields = kind_class(actor=actor, match_key=match_key, options={}).fields()
-        _check_mapping(kind_class, fields, mapping, match_key)
+        return confirm_import(
+            actor=actor,
+            job=job,
+            mapping=mapping,
+            match_key=match_key,
+            dry_run=dry_run,
+            skip_invalid=skip_invalid,
+        )
     except TendError:
-        path.unlink(missing_ok=True)
+        discard_upload(job)
+        job.delete()
         raise
-    ColumnMapping.objects.update_or_create(
-        user=actor,
-        kind=kind,
-        defaults={
-            "mapping": {normalise_header(h): name for h, name in mapping.items() if name},
-            "match_key": match_key,
-        },
-    )
-    return ImportJob.objects.create(
-        kind=kind,
-        file_name=file_name[:255],
-        stored_name=stored_name,
-        file_sha256=digest,
-        file_size=size,
-        encoding=table.encoding,
-        mapping=mapping,
-        match_key=match_key,
-        options={"skip_invalid": skip_invalid},
-        dry_run=dry_run,
-        created_by=actor,
-    )
 
 
 class _RollBack(Exception):

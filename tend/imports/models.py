@@ -7,6 +7,8 @@ from tend.core.models import TimestampedModel
 
 
 class ImportStatus(models.TextChoices):
+    # Uploaded; the user has yet to confirm how columns map to fields.
+    DRAFT = "draft", _("Waiting for the column mapping")
     PENDING = "pending", _("Waiting to start")
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
