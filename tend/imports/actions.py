@@ -109,7 +109,8 @@ def suggest_mapping(*, actor: User, kind: str, headers: list[str]) -> tuple[dict
     return mapping, match_key
 
 
-def _check_mapping(kind_class, fields, mapping: dict, match_key: str) -> None:
+def _check_mapping(kind, fields, mapping: dict, match_key: str) -> None:
+    kind_class = type(kind)
     names = {import_field.name for import_field in fields}
     errors = {}
     unknown = sorted({name for name in mapping.values() if name and name not in names})
@@ -131,6 +132,9 @@ def _check_mapping(kind_class, fields, mapping: dict, match_key: str) -> None:
         errors.setdefault("mapping", []).append(
             _("Required fields have no column: %(fields)s.") % {"fields": ", ".join(missing)}
         )
+    extra = kind.mapping_errors(mapped)
+    if extra:
+        errors.setdefault("mapping", []).extend(extra)
     if match_key not in kind_class.match_keys:
         errors["match_key"] = [_("Choose the key rows are matched by.")]
     elif match_key not in mapped:
@@ -206,8 +210,8 @@ def confirm_import(
             }
         )
     match_key = match_key or job.match_key
-    fields = kind_class(actor=actor, match_key=match_key, options={}).fields()
-    _check_mapping(kind_class, fields, mapping, match_key)
+    kind = kind_class(actor=actor, match_key=match_key, options={})
+    _check_mapping(kind, kind.fields(), mapping, match_key)
     ColumnMapping.objects.update_or_create(
         user=actor,
         kind=job.kind,

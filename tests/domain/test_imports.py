@@ -227,3 +227,80 @@ def test_a_file_over_the_size_limit_is_refused(admin, tmp_path, settings):
         run(admin, path)
     assert "larger than" in str(caught.value.message)
     assert list((tmp_path / "imports").glob("*.csv")) == []
+
+
+def run_kind(actor, kind, path, **options):
+    job = create_import_job(actor=actor, kind=kind, source=path, file_name=path.name, **options)
+    return run_import(job)
+
+
+def test_contacts_attach_to_their_customer_by_credit_code_and_match_by_mobile(admin, tmp_path):
+    customer = make_customer(admin, name="华为", credit_code="914403001922038216")
+    headers = ["统一社会信用代码", "联系人", "职务", "手机", "主联系人"]
+    rows = [
+        ["914403001922038216", "张三", "采购经理", "13812345678", "是"],
+        ["914403001922038216", "李四", "", "13912345678", ""],
+    ]
+    path = write_csv(tmp_path / "contacts.csv", rows, headers=headers)
+    job = run_kind(admin, "contacts", path, match_key="mobile")
+    assert job.status == ImportStatus.DONE, (job.message, job.errors_sample)
+    contacts = {c.name: c for c in customer.contacts.all()}
+    assert contacts["张三"].mobile == "+8613812345678"
+    assert contacts["张三"].is_primary and not contacts["李四"].is_primary
+    again = run_kind(admin, "contacts", path, match_key="mobile")
+    assert (again.created_count, again.unchanged_count) == (0, 2)
+
+
+def test_a_contact_row_naming_an_unknown_or_ambiguous_customer_is_an_error(admin, tmp_path):
+    make_customer(admin, name="同名公司", phone="13700000001")
+    make_customer(admin, name="同名公司", phone="13700000002")
+    rows = [["同名公司", "张三", "13812345678"], ["没有这家", "李四", "13912345678"]]
+    path = write_csv(tmp_path / "c.csv", rows, headers=["客户名称", "联系人", "手机"])
+    job = run_kind(admin, "contacts", path, match_key="mobile")
+    assert job.status == ImportStatus.ROLLED_BACK
+    messages = {e["row"]: e["message"] for e in job.errors_sample}
+    assert "Several customers" in messages[2]
+    assert "No customer you can see" in messages[3]
+
+
+def test_activities_move_the_customers_time_nodes_and_import_once(admin, tmp_path):
+    customer = make_customer(admin, name="华为", phone="13812345678")
+    headers = ["客户电话", "类型", "时间", "内容", "有效沟通", "下次跟进"]
+    rows = [
+        ["13812345678", "电话", "2026-03-01 10:00", "初次沟通", "是", "2026-03-08"],
+        ["13812345678", "拜访", "2026/03/05 15:30", "上门拜访", "否", ""],
+    ]
+    path = write_csv(tmp_path / "a.csv", rows, headers=headers)
+    job = run_kind(admin, "activities", path)
+    assert job.status == ImportStatus.DONE, (job.message, job.errors_sample)
+    customer.refresh_from_db()
+    assert customer.activities.count() == 2
+    assert customer.first_contact_at.date().isoformat() == "2026-03-01"
+    assert customer.last_contact_at.date().isoformat() == "2026-03-05"
+    assert customer.next_follow_up_on.isoformat() == "2026-03-08"
+    again = run_kind(admin, "activities", path)
+    assert (again.created_count, again.unchanged_count) == (0, 2)
+
+
+def test_an_activity_for_a_customer_the_importer_cannot_see_is_refused(org, tmp_path):
+    make_customer(org.other_rep, name="别人的", phone="13812345678")
+    rows = [["13812345678", "电话", "2026-03-01 10:00", "偷偷记录"]]
+    path = write_csv(tmp_path / "a.csv", rows, headers=["客户电话", "类型", "时间", "内容"])
+    job = run_kind(org.rep, "activities", path)
+    assert job.status == ImportStatus.ROLLED_BACK
+    assert "No customer you can see" in job.errors_sample[0]["message"]
+
+
+def test_ambiguous_and_impossible_dates_are_reported_per_row(admin, tmp_path):
+    make_customer(admin, name="华为", phone="13812345678")
+    rows = [
+        ["13812345678", "电话", "03/04/2026 10:00", "a"],
+        ["13812345678", "电话", "2026-02-30 10:00", "b"],
+        ["13812345678", "电话", "2026年3月6日 9:00", "c"],
+    ]
+    path = write_csv(tmp_path / "a.csv", rows, headers=["客户电话", "类型", "时间", "内容"])
+    job = run_kind(admin, "activities", path)
+    messages = {e["row"]: e["message"] for e in job.errors_sample}
+    assert "ambiguous" in messages[2]
+    assert "not a date" in messages[3]
+    assert 4 not in messages

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,52 +14,96 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ColumnMapping',
+            name="ColumnMapping",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=32)),
-                ('mapping', models.JSONField(default=dict)),
-                ('match_key', models.CharField(blank=True, max_length=32)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=32)),
+                ("mapping", models.JSONField(default=dict)),
+                ("match_key", models.CharField(blank=True, max_length=32)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('user', 'kind'), name='one_mapping_per_user_kind')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("user", "kind"), name="one_mapping_per_user_kind"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ImportJob',
+            name="ImportJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('kind', models.CharField(max_length=32, verbose_name='kind')),
-                ('file_name', models.CharField(max_length=255, verbose_name='file')),
-                ('stored_name', models.CharField(max_length=255)),
-                ('file_sha256', models.CharField(db_index=True, max_length=64)),
-                ('file_size', models.BigIntegerField(default=0)),
-                ('encoding', models.CharField(blank=True, max_length=32, verbose_name='encoding')),
-                ('mapping', models.JSONField(default=dict)),
-                ('match_key', models.CharField(max_length=32, verbose_name='match by')),
-                ('options', models.JSONField(blank=True, default=dict)),
-                ('dry_run', models.BooleanField(default=False, verbose_name='dry run')),
-                ('status', models.CharField(choices=[('draft', 'Waiting for the column mapping'), ('pending', 'Waiting to start'), ('running', 'Running'), ('done', 'Done'), ('rolled_back', 'Rolled back, nothing written')], default='pending', max_length=16, verbose_name='status')),
-                ('total_rows', models.PositiveIntegerField(default=0)),
-                ('processed_rows', models.PositiveIntegerField(default=0)),
-                ('created_count', models.PositiveIntegerField(default=0)),
-                ('updated_count', models.PositiveIntegerField(default=0)),
-                ('unchanged_count', models.PositiveIntegerField(default=0)),
-                ('error_count', models.PositiveIntegerField(default=0)),
-                ('message', models.TextField(blank=True)),
-                ('errors_sample', models.JSONField(blank=True, default=list)),
-                ('report_name', models.CharField(blank=True, max_length=255)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='import_jobs', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("kind", models.CharField(max_length=32, verbose_name="kind")),
+                ("file_name", models.CharField(max_length=255, verbose_name="file")),
+                ("stored_name", models.CharField(max_length=255)),
+                ("file_sha256", models.CharField(db_index=True, max_length=64)),
+                ("file_size", models.BigIntegerField(default=0)),
+                ("encoding", models.CharField(blank=True, max_length=32, verbose_name="encoding")),
+                ("mapping", models.JSONField(default=dict)),
+                ("match_key", models.CharField(max_length=32, verbose_name="match by")),
+                ("options", models.JSONField(blank=True, default=dict)),
+                ("dry_run", models.BooleanField(default=False, verbose_name="dry run")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Waiting for the column mapping"),
+                            ("pending", "Waiting to start"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("rolled_back", "Rolled back, nothing written"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("total_rows", models.PositiveIntegerField(default=0)),
+                ("processed_rows", models.PositiveIntegerField(default=0)),
+                ("created_count", models.PositiveIntegerField(default=0)),
+                ("updated_count", models.PositiveIntegerField(default=0)),
+                ("unchanged_count", models.PositiveIntegerField(default=0)),
+                ("error_count", models.PositiveIntegerField(default=0)),
+                ("message", models.TextField(blank=True)),
+                ("errors_sample", models.JSONField(blank=True, default=list)),
+                ("report_name", models.CharField(blank=True, max_length=255)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="import_jobs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'import',
-                'verbose_name_plural': 'imports',
-                'indexes': [models.Index(fields=['created_by', '-created_at'], name='import_job_user')],
+                "verbose_name": "import",
+                "verbose_name_plural": "imports",
+                "indexes": [
+                    models.Index(fields=["created_by", "-created_at"], name="import_job_user")
+                ],
             },
         ),
     ]

@@ -1,111 +1,20 @@
-"""What can be imported, and how each kind's rows are checked, matched and written.
-
-Each kind turns a chunk of converted rows into three piles — to create, to update (with the
-fields that change), unchanged — plus row errors, and writes the first two in bulk: plain
-tuples through `tend.core.bulk`, an audit entry per record written, the name index kept. Rows
-match existing records by the key the user chose; a row whose key is already taken by an
-earlier row of the same file is an error, so running the same file twice changes nothing."""
-
-import datetime
-import json
-from dataclasses import dataclass, field
+"""Customers: matched by external id, credit code, phone or email; new ones indexed for
+name search, tagged and owned by the importer or the user the row names."""
 
 from django.db import connection
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tend.accounts.models import User
 from tend.accounts.selectors import assignable_users
 from tend.audit.models import AuditAction, AuditEntry
-from tend.core.bulk import bulk_insert, datetime_text, next_id
+from tend.core.bulk import bulk_insert, next_id
 from tend.customers.inputs import CustomerInput
 from tend.customers.models import Customer, CustomerNameGram, Tag
 from tend.customers.search import gram_rows
 from tend.customers.selectors import customer_scope
 from tend.imports.fields import ImportField, fields_from_form
-
-AUDIT_COLUMNS = (
-    "at", "actor_id", "actor_label", "action", "object_type", "object_id", "object_label",
-    "customer_id", "changes", "note",
-)  # fmt: skip
-LOOKUP_BATCH = 500
-
-
-@dataclass
-class RowError:
-    row: int
-    column: str
-    value: str
-    message: str
-
-
-@dataclass
-class ChunkResult:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[RowError] = field(default_factory=list)
-
-
-class ImportKind:
-    key: str = ""
-    label = ""
-    match_keys: dict[str, object] = {}
-
-    def __init__(self, *, actor: User, match_key: str, options: dict):
-        self.actor = actor
-        self.match_key = match_key
-        self.options = options
-        self.now = timezone.now()
-        self.vendor = connection.vendor
-        self.seen_keys: dict[str, int] = {}
-
-    def fields(self) -> list[ImportField]:
-        raise NotImplementedError
-
-    def process(self, rows: list[tuple[int, dict, dict]], *, write: bool) -> ChunkResult:
-        """rows: (row number, values by field, raw cells by field)."""
-        raise NotImplementedError
-
-    def text(self, moment: datetime.datetime) -> str:
-        return datetime_text(moment, self.vendor)
-
-    def claim_key(self, number: int, value: str, column: str, result: ChunkResult) -> bool:
-        """False (with an error) when an earlier row of the file had the same key."""
-        first = self.seen_keys.get(value)
-        if first is not None:
-            result.errors.append(
-                RowError(
-                    number,
-                    column,
-                    value,
-                    _("Row %(row)s already has this key; each row must have its own.")
-                    % {"row": first},
-                )
-            )
-            return False
-        self.seen_keys[value] = number
-        return True
-
-    def audit_rows(self, entries):
-        """Audit rows for (action, model label, id, label, customer id, changes)."""
-        at = self.text(self.now)
-        note = self.options.get("note", "")
-        for action, object_type, object_id, label, customer_id, changes in entries:
-            yield (
-                at,
-                self.actor.pk,
-                "",
-                action,
-                object_type,
-                object_id,
-                label[:255],
-                customer_id,
-                json.dumps(changes, ensure_ascii=False, default=str),
-                note,
-            )
-
+from tend.imports.kinds.base import AUDIT_COLUMNS, LOOKUP_BATCH, ChunkResult, ImportKind, RowError
 
 CUSTOMER_ALIASES = {
     "name": ("客户名称", "名称", "公司名称", "客户", "customer", "company", "customer name"),
@@ -366,10 +275,3 @@ class CustomerImport(ImportKind):
             CustomerNameGram.objects.filter(customer_id__in=[pk for pk, _n in renamed]).delete()
             bulk_insert(CustomerNameGram, ("gram", "customer_id"), gram_rows(renamed))
         bulk_insert(AuditEntry, AUDIT_COLUMNS, self.audit_rows(audits))
-
-
-KINDS: dict[str, type[ImportKind]] = {"customers": CustomerImport}
-
-
-def import_kind(key: str) -> type[ImportKind] | None:
-    return KINDS.get(key)
