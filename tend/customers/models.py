@@ -152,7 +152,13 @@ class Customer(SoftDeletableModel):
             models.Index(fields=["email"], condition=LIVE, name="customer_email"),
             models.Index(fields=["credit_code"], condition=LIVE, name="customer_credit_code"),
             models.Index(fields=["external_id"], condition=LIVE, name="customer_external_id"),
-            models.Index(fields=["deleted_at"], name="customer_deleted"),
+            # Only deleted rows (the recycle bin reads them): an index over every row would tempt
+            # the planner to read all live rows for "deleted_at IS NULL".
+            models.Index(
+                fields=["deleted_at"],
+                name="customer_deleted",
+                condition=Q(deleted_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -29,7 +29,7 @@ from tend.accounts.actions import create_team, create_user
 from tend.accounts.models import Role, Team, User
 from tend.activities.models import Activity, Task
 from tend.audit.models import AuditAction, AuditEntry
-from tend.core.bulk import bulk_insert, next_id
+from tend.core.bulk import bulk_insert, large_write_cache, next_id
 from tend.customers.actions import create_custom_field_definition
 from tend.customers.models import (
     Contact,
@@ -139,7 +139,7 @@ def create_demo_data(
     if if_empty and not database_is_empty():
         return DemoResult(skipped=True)
     result = DemoResult()
-    with transaction.atomic(), _fast_sqlite_writes():
+    with transaction.atomic(), large_write_cache():
         builder = _Builder(seed=seed, now=now or timezone.now(), started=started, say=say)
         builder.prepare_organisation(result)
         builder.generate(customers, result)
@@ -173,24 +173,6 @@ def _counts_text(counts: dict[str, int]) -> str:
         "tag links": _("tag links"),
     }
     return ", ".join(f"{count:,} {labels.get(name, name)}" for name, count in counts.items())
-
-
-class _fast_sqlite_writes:
-    """A larger page cache (200 MB) while the demo writes, so that index pages stay in memory."""
-
-    def __enter__(self):
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA cache_size")
-                self.previous = cursor.fetchone()[0]
-                cursor.execute("PRAGMA cache_size=-200000")
-        return self
-
-    def __exit__(self, *exc):
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
-                cursor.execute(f"PRAGMA cache_size={int(self.previous)}")
-        return False
 
 
 class _Pools:

@@ -23,13 +23,14 @@ from django.utils.translation import gettext as _
 from tend.accounts.models import User
 from tend.audit.actions import record_change
 from tend.audit.models import AuditAction
+from tend.core.bulk import large_write_cache
 from tend.core.errors import TendError, ValidationFailed
 from tend.imports.fields import message_of, normalise_header
 from tend.imports.kinds import ChunkResult, RowError, import_kind
 from tend.imports.models import ColumnMapping, ImportJob, ImportStatus
 from tend.imports.readers import FileRejected, open_table, sample_rows
 
-CHUNK_ROWS = 2_000
+CHUNK_ROWS = 10_000
 ERRORS_KEPT = 50_000
 ERRORS_SAMPLE = 50
 
@@ -348,7 +349,7 @@ def run_import(job: ImportJob, *, on_progress: Callable[[dict], None] | None = N
                 on_progress(values)
 
         report("running")
-        with transaction.atomic():
+        with large_write_cache(), transaction.atomic():
             chunk = []
             for number, cells in table.rows:
                 values, raw, row_errors = _convert(number, cells, columns)

@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0002_list_sort_indexes'),
+        ("audit", "0002_list_sort_indexes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditentry',
-            name='action',
-            field=models.CharField(choices=[('create', 'created'), ('update', 'updated'), ('delete', 'deleted'), ('restore', 'restored'), ('purge', 'purged'), ('duplicate_override', 'saved despite a duplicate'), ('import', 'imported')], max_length=32),
+            model_name="auditentry",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("create", "created"),
+                    ("update", "updated"),
+                    ("delete", "deleted"),
+                    ("restore", "restored"),
+                    ("purge", "purged"),
+                    ("duplicate_override", "saved despite a duplicate"),
+                    ("import", "imported"),
+                ],
+                max_length=32,
+            ),
         ),
     ]

@@ -5,21 +5,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('customers', '0004_name_search'),
+        ("accounts", "0001_initial"),
+        ("customers", "0004_name_search"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='customer',
-            name='external_id',
-            field=models.CharField(blank=True, max_length=64, verbose_name='external id'),
+            model_name="customer",
+            name="external_id",
+            field=models.CharField(blank=True, max_length=64, verbose_name="external id"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['external_id'], name='customer_external_id'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True)),
+                fields=["external_id"],
+                name="customer_external_id",
+            ),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0005_external_id'),
+        ("customers", "0005_external_id"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='customer',
-            name='last_order_on',
-            field=models.DateField(blank=True, null=True, verbose_name='last order'),
+            model_name="customer",
+            name="last_order_on",
+            field=models.DateField(blank=True, null=True, verbose_name="last order"),
         ),
     ]

@@ -23,7 +23,7 @@ AUDIT_COLUMNS = (
     "at", "actor_id", "actor_label", "action", "object_type", "object_id", "object_label",
     "customer_id", "changes", "note",
 )  # fmt: skip
-LOOKUP_BATCH = 500
+LOOKUP_BATCH = 900
 
 
 @dataclass
