@@ -342,6 +342,13 @@ def setup_endpoints():
         Endpoint("web search (common)", admin_web, "GET", "/customers/?q=%E7%A7%91%E6%8A%80"),
         Endpoint("web search (rare)", rep_web, "GET", "/customers/?q=%E5%AE%8F%E8%BE%BE"),
         Endpoint("web customer page", admin_web, "GET", f"/customers/{busy_id}/"),
+        # The journey's records (issue 3): the default pipeline's board, the deal list and the
+        # ticket list, as the admin sees them (every record) and as a rep (their own).
+        Endpoint("web deal board", admin_web, "GET", "/deals/"),
+        Endpoint("web deal board (rep)", rep_web, "GET", "/deals/"),
+        Endpoint("web deal list", admin_web, "GET", "/deals/list/?status=open"),
+        Endpoint("web ticket list", admin_web, "GET", "/tickets/"),
+        Endpoint("web ticket list (rep)", rep_web, "GET", "/tickets/?status=open"),
         Endpoint(
             "api list (province)",
             api,

@@ -44,6 +44,8 @@ def apply(files: list[str]) -> None:
             if "fuzzy" in entry.flags:
                 entry.flags.remove("fuzzy")
             entry.previous_msgid = None
+            entry.previous_msgid_plural = None
+            entry.previous_msgctxt = None
             filled += 1
     catalogue.save(str(CATALOGUE))
     # Re-wrapped by gettext itself, so that makemessages leaves the file as it is.

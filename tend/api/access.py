@@ -14,8 +14,12 @@ from tend.activities.selectors import access_activity, access_task
 from tend.api.errors import CsrfFailed
 from tend.customers.selectors import access_contact, access_customer
 
-# Paths below the API root that anyone may read: the OpenAPI document and its docs page.
-PUBLIC_PATHS = frozenset({"/openapi.json", "/docs"})
+# Paths below the API root that anyone may write to: the endpoint web forms on other sites
+# post leads to, guarded by each form's key and a rate limit instead (tend/api/leads.py).
+PUBLIC_WRITE_PATHS = frozenset({"/leads/inbound"})
+# Paths below the API root that anyone may call: the OpenAPI document and its docs page (read
+# only), and the public writes above.
+PUBLIC_PATHS = frozenset({"/openapi.json", "/docs"}) | PUBLIC_WRITE_PATHS
 
 # How each record named in an API path is fetched for the caller. Every path parameter must be
 # here (a test checks it), so that a record the caller may not see answers 404 before anything

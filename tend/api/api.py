@@ -10,8 +10,13 @@ from ninja.errors import ConfigError
 from ninja.utils import normalize_path
 
 from tend.api import activities, contacts, customers, me, tasks
-from tend.api.access import AUTH, PUBLIC_PATHS, check_path_records
+from tend.api import contracts as contracts_api
+from tend.api import orders as orders_api
+from tend.api.access import AUTH, PUBLIC_PATHS, PUBLIC_WRITE_PATHS, check_path_records
+from tend.api.deals import deals_router, pipelines_router
 from tend.api.errors import MethodNotAllowed, error_response, install_error_handlers
+from tend.api.feedback import router as feedback_router
+from tend.api.tickets import router as tickets_router
 from tend.core.errors import NotFound
 from tend.web.access import PUBLIC, SIGNED_IN
 
@@ -53,6 +58,8 @@ class TendAPI(NinjaAPI):
             route = "/" + str(pattern.pattern)
             if pattern.name == "api-root":
                 patterns.append(path("", self._not_found_view(), name="api-root"))
+            elif route in PUBLIC_WRITE_PATHS:
+                patterns.append(self._wrap(pattern, self._json_405_view, PUBLIC))
             elif route in PUBLIC_PATHS:
                 patterns.append(self._wrap(pattern, self._read_only_view, PUBLIC))
             else:
@@ -112,8 +119,15 @@ api.add_router("/customers", customers.router)
 api.add_router("/contacts", contacts.router)
 api.add_router("/activities", activities.router)
 api.add_router("/tasks", tasks.router)
-# -- leads --
 # -- deals and pipelines --
+api.add_router("/pipelines", pipelines_router)
+api.add_router("/deals", deals_router)
 # -- contracts --
+api.add_router("/contracts", contracts_api.router)
 # -- orders and payments --
+api.add_router("/orders", orders_api.orders_router)
+api.add_router("/payments", orders_api.payments_router)
+api.add_router("/receivables", orders_api.receivables_router)
 # -- tickets and feedback --
+api.add_router("/tickets", tickets_router)
+api.add_router("/feedback", feedback_router)

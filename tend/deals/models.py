@@ -4,15 +4,20 @@ Stages are data, not code: each carries a semantic category (open / won / lost) 
 branches on, never its name, and guidance for the rep (definition, goal, methods, tools) in
 both languages. The default pipeline holds the seven stages of seed 000."""
 
+from datetime import timedelta
+from decimal import Decimal
+
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from tend.core.models import SoftDeletableModel, TimestampedModel, sort_index
 
 LIVE = Q(deleted_at__isnull=True)
+CENT = Decimal("0.01")
 PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
 
 
@@ -161,6 +166,14 @@ class Deal(SoftDeletableModel):
     stage_entered_at = models.DateTimeField(_("entered stage at"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     notes = models.TextField(_("notes"), max_length=5000, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
 
     class Meta:
         verbose_name = _("deal")
@@ -175,6 +188,10 @@ class Deal(SoftDeletableModel):
             sort_index("customer", sort="-created_at", name="deal_customer", condition=LIVE),
             sort_index("owner", sort="-updated_at", name="deal_owner", condition=LIVE),
             sort_index(sort="-updated_at", name="deal_recent", condition=LIVE),
+            sort_index(
+                sort="expected_close_on", nullable=True, name="deal_close_on", condition=LIVE
+            ),
+            sort_index(sort="-amount", name="deal_amount", condition=LIVE),
         ]
 
     def __str__(self) -> str:
@@ -189,6 +206,35 @@ class Deal(SoftDeletableModel):
     @property
     def probability_is_overridden(self) -> bool:
         return self.probability_override is not None
+
+    @property
+    def weighted_amount(self) -> Decimal:
+        """The amount expected on average: amount × probability."""
+        return (self.amount * self.probability / 100).quantize(CENT)
+
+    @property
+    def status(self) -> str:
+        """open, won or lost: the category of the deal's stage."""
+        return self.stage.category
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage.category == StageCategory.OPEN
+
+    @property
+    def is_stalled(self) -> bool:
+        """Longer in an open stage than the stage allows, and not paused."""
+        return stalled_since(self) is not None
+
+
+def stalled_since(deal: "Deal", now=None):
+    """When the deal became stalled, or None if it is not stalled (closed, paused, or within
+    its stage's limit)."""
+    stage = deal.stage
+    if deal.paused or stage.category != StageCategory.OPEN or stage.stalled_after_days is None:
+        return None
+    limit = deal.stage_entered_at + timedelta(days=stage.stalled_after_days)
+    return limit if limit < (now or timezone.now()) else None
 
 
 class DealStageChange(models.Model):

@@ -352,7 +352,7 @@ def run_import(job: ImportJob, *, on_progress: Callable[[dict], None] | None = N
         with large_write_cache(), transaction.atomic():
             chunk = []
             for number, cells in table.rows:
-                values, raw, row_errors = _convert(number, cells, columns)
+                values, raw, row_errors = _convert(number, cells, columns, kind)
                 processed += 1
                 if row_errors:
                     if len(errors) < ERRORS_KEPT:
@@ -426,7 +426,7 @@ def _add(totals: ChunkResult, result: ChunkResult, errors: list) -> None:
         errors.extend(result.errors)
 
 
-def _convert(number: int, cells: list, columns) -> tuple[dict, dict, list[RowError]]:
+def _convert(number: int, cells: list, columns, kind) -> tuple[dict, dict, list[RowError]]:
     values, raw, errors = {}, {}, []
     width = len(cells)
     for index, import_field in columns:
@@ -442,6 +442,11 @@ def _convert(number: int, cells: list, columns) -> tuple[dict, dict, list[RowErr
             values[import_field.name] = import_field.convert(cell) if import_field.convert else cell
         except ValidationError as exc:
             errors.append(RowError(number, import_field.name, str(cell)[:200], message_of(exc)))
+    if not errors:
+        for field_name, messages in kind.row_errors(values).items():
+            errors.append(
+                RowError(number, field_name, str(raw.get(field_name, ""))[:200], " ".join(messages))
+            )
     return values, raw, errors
 
 

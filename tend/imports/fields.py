@@ -245,6 +245,25 @@ def fields_from_form(
     return fields
 
 
+def form_level_errors(form_class: type[forms.Form], values: dict) -> dict[str, list[str]]:
+    """The form's own clean() (rules across fields, e.g. due date after order date) run over
+    a row's converted values: {field or "__all__": [messages]}."""
+    if form_class.clean is forms.Form.clean:
+        return {}
+    from django.forms.utils import ErrorDict
+
+    form = form_class()
+    form.cleaned_data = dict(values)
+    form._errors = ErrorDict()
+    try:
+        form.clean()
+    except ValidationError as exc:
+        form.add_error(None, exc)
+    return {
+        field: [str(message) for message in messages] for field, messages in form._errors.items()
+    }
+
+
 def message_of(error: ValidationError) -> str:
     return " ".join(str(message) for message in error.messages)
 

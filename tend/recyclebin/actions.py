@@ -2,7 +2,7 @@
 
 import uuid
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -71,10 +71,20 @@ def restore(*, actor: User, record) -> int:
             raise ValidationFailed(_("Restore its customer first."))
     batch = record.deletion_batch
     restored = 0
-    for kind in bin_kinds():
-        restored += kind.model.objects.filter(deletion_batch=batch).update(
-            deleted_at=None, deleted_by=None, deletion_batch=None
-        )
+    try:
+        with transaction.atomic():
+            for kind in bin_kinds():
+                restored += kind.model.objects.filter(deletion_batch=batch).update(
+                    deleted_at=None, deleted_by=None, deletion_batch=None
+                )
+    except IntegrityError as exc:
+        # A live record took what this one held meanwhile (a contract number, a renewal).
+        raise ValidationFailed(
+            _(
+                "This record cannot come back: a live record now holds its number or its "
+                "place. Change or delete that record first."
+            )
+        ) from exc
     if customer_id is not None:
         refresh_after_restore(customer_id)
     record_change(

@@ -304,3 +304,49 @@ def test_ambiguous_and_impossible_dates_are_reported_per_row(admin, tmp_path):
     assert "ambiguous" in messages[2]
     assert "not a date" in messages[3]
     assert 4 not in messages
+
+
+def test_orders_import_keeps_last_order_and_refuses_a_due_date_before_the_order(admin, tmp_path):
+    customer = make_customer(admin, name="华为", external_id="C-1")
+    headers = ["客户编号", "订单号", "产品", "金额", "下单日期", "付款期限"]
+    rows = [
+        ["C-1", "SO-1", "服务器", "¥12,000.50", "2026-01-10", "2026-02-10"],
+        ["C-1", "SO-2", "交换机", "3000", "2026/03/01", ""],
+    ]
+    path = write_csv(tmp_path / "o.csv", rows, headers=headers)
+    job = run_kind(admin, "orders", path)
+    assert job.status == ImportStatus.DONE, (job.message, job.errors_sample)
+    customer.refresh_from_db()
+    assert customer.last_order_on.isoformat() == "2026-03-01"
+    assert str(customer.orders.get(number="SO-1").amount) == "12000.50"
+    again = run_kind(admin, "orders", path)
+    assert (again.created_count, again.unchanged_count) == (0, 2)
+    bad = [["C-1", "SO-3", "路由器", "100", "2026-03-01", "2026-02-01"]]
+    job = run_kind(admin, "orders", write_csv(tmp_path / "bad.csv", bad, headers=headers))
+    assert job.status == ImportStatus.ROLLED_BACK
+    assert job.errors_sample[0]["column"] == "due_on"
+
+
+def test_imported_payments_settle_the_oldest_orders_first(admin, tmp_path):
+    from tend.orders.selectors import customer_receivables
+
+    make_customer(admin, name="华为", external_id="C-1")
+    orders = [
+        ["C-1", "SO-1", "服务器", "1000", "2026-01-10", "2026-02-10"],
+        ["C-1", "SO-2", "交换机", "500", "2026-01-20", "2026-02-20"],
+    ]
+    order_headers = ["客户编号", "订单号", "产品", "金额", "下单日期", "付款期限"]
+    run_kind(admin, "orders", write_csv(tmp_path / "o.csv", orders, headers=order_headers))
+    payments = [["C-1", "1200", "2026-02-15", "BANK-77"]]
+    path = write_csv(
+        tmp_path / "p.csv", payments, headers=["客户编号", "金额", "回款日期", "流水号"]
+    )
+    job = run_kind(admin, "payments", path)
+    assert job.status == ImportStatus.DONE, (job.message, job.errors_sample)
+    customer = Customer.objects.get(external_id="C-1")
+    first, second = customer.orders.order_by("ordered_on")
+    assert sum(a.amount for a in first.allocations.all()) == 1000
+    assert sum(a.amount for a in second.allocations.all()) == 200
+    assert customer_receivables(customer.pk).balance == 300
+    again = run_kind(admin, "payments", path)
+    assert (again.created_count, again.unchanged_count) == (0, 1)

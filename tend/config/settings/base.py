@@ -168,7 +168,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = TEND_MAX_REQUEST_BYTES
 # Import files (CSV / XLSX); larger ones are refused with a message saying to split them.
 TEND_IMPORT_MAX_BYTES = int(os.environ.get("TEND_IMPORT_MAX_MB", "100")) * 1024 * 1024
 # Paths whose bodies carry files, with their own limit (the import page, attachment uploads).
+# Contract attachments (checked by size, extension and content).
+TEND_ATTACHMENT_MAX_BYTES = int(os.environ.get("TEND_ATTACHMENT_MAX_MB", "20")) * 1024 * 1024
 TEND_UPLOAD_LIMITS = {
+    "/contracts/": TEND_ATTACHMENT_MAX_BYTES + 64 * 1024,
+    "/api/v1/contracts/": TEND_ATTACHMENT_MAX_BYTES + 64 * 1024,
     "/imports/": TEND_IMPORT_MAX_BYTES + 64 * 1024,
     "/api/v1/imports": TEND_IMPORT_MAX_BYTES + 64 * 1024,
 }

@@ -7,142 +7,381 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0004_name_search'),
+        ("customers", "0004_name_search"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Pipeline',
+            name="Pipeline",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('name_zh', models.CharField(max_length=100, verbose_name='name (Chinese)')),
-                ('name_en', models.CharField(blank=True, max_length=100, verbose_name='name (English)')),
-                ('is_default', models.BooleanField(default=False, verbose_name='default')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('order', models.PositiveIntegerField(default=0, verbose_name='order')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("name_zh", models.CharField(max_length=100, verbose_name="name (Chinese)")),
+                (
+                    "name_en",
+                    models.CharField(blank=True, max_length=100, verbose_name="name (English)"),
+                ),
+                ("is_default", models.BooleanField(default=False, verbose_name="default")),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                ("order", models.PositiveIntegerField(default=0, verbose_name="order")),
             ],
             options={
-                'verbose_name': 'pipeline',
-                'verbose_name_plural': 'pipelines',
-                'ordering': ['order', 'id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('is_default', True)), fields=('is_default',), name='one_default_pipeline')],
+                "verbose_name": "pipeline",
+                "verbose_name_plural": "pipelines",
+                "ordering": ["order", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_default", True)),
+                        fields=("is_default",),
+                        name="one_default_pipeline",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Deal',
+            name="Deal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('deleted_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='deleted at')),
-                ('deletion_batch', models.UUIDField(blank=True, db_index=True, editable=False, null=True)),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('amount', models.DecimalField(decimal_places=2, default=0, max_digits=16, verbose_name='amount')),
-                ('currency', models.CharField(default='CNY', max_length=3, verbose_name='currency')),
-                ('expected_close_on', models.DateField(blank=True, null=True, verbose_name='expected close')),
-                ('probability_override', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='probability override (%)')),
-                ('close_reason', models.CharField(blank=True, max_length=500, verbose_name='won / lost reason')),
-                ('paused', models.BooleanField(default=False, verbose_name='paused')),
-                ('paused_reason', models.CharField(blank=True, max_length=500, verbose_name='pause reason')),
-                ('stage_entered_at', models.DateTimeField(verbose_name='entered stage at')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed at')),
-                ('notes', models.TextField(blank=True, max_length=5000, verbose_name='notes')),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='deals', to='customers.contact', verbose_name='contact')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deals', to='customers.customer', verbose_name='customer')),
-                ('deleted_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='deals', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
-                ('pipeline', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deals', to='deals.pipeline', verbose_name='pipeline')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "deleted_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="deleted at"
+                    ),
+                ),
+                (
+                    "deletion_batch",
+                    models.UUIDField(blank=True, db_index=True, editable=False, null=True),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=16, verbose_name="amount"
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(default="CNY", max_length=3, verbose_name="currency"),
+                ),
+                (
+                    "expected_close_on",
+                    models.DateField(blank=True, null=True, verbose_name="expected close"),
+                ),
+                (
+                    "probability_override",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="probability override (%)",
+                    ),
+                ),
+                (
+                    "close_reason",
+                    models.CharField(blank=True, max_length=500, verbose_name="won / lost reason"),
+                ),
+                ("paused", models.BooleanField(default=False, verbose_name="paused")),
+                (
+                    "paused_reason",
+                    models.CharField(blank=True, max_length=500, verbose_name="pause reason"),
+                ),
+                ("stage_entered_at", models.DateTimeField(verbose_name="entered stage at")),
+                (
+                    "closed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="closed at"),
+                ),
+                ("notes", models.TextField(blank=True, max_length=5000, verbose_name="notes")),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="deals",
+                        to="customers.contact",
+                        verbose_name="contact",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deals",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "deleted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="deals",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "pipeline",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deals",
+                        to="deals.pipeline",
+                        verbose_name="pipeline",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'deal',
-                'verbose_name_plural': 'deals',
+                "verbose_name": "deal",
+                "verbose_name_plural": "deals",
             },
         ),
         migrations.CreateModel(
-            name='Stage',
+            name="Stage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(verbose_name='key')),
-                ('label_zh', models.CharField(max_length=100, verbose_name='label (Chinese)')),
-                ('label_en', models.CharField(blank=True, max_length=100, verbose_name='label (English)')),
-                ('order', models.PositiveIntegerField(default=0, verbose_name='order')),
-                ('category', models.CharField(choices=[('open', 'Open'), ('won', 'Won'), ('lost', 'Lost')], default='open', max_length=8, verbose_name='category')),
-                ('probability', models.PositiveSmallIntegerField(default=0, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='default probability (%)')),
-                ('color', models.CharField(default='#1f6feb', max_length=7, validators=[django.core.validators.RegexValidator('^#[0-9a-fA-F]{6}$')], verbose_name='colour')),
-                ('stalled_after_days', models.PositiveIntegerField(blank=True, null=True, verbose_name='stalled after (days)')),
-                ('definition_zh', models.TextField(blank=True, verbose_name='definition (Chinese)')),
-                ('definition_en', models.TextField(blank=True, verbose_name='definition (English)')),
-                ('goal_zh', models.TextField(blank=True, verbose_name='goal (Chinese)')),
-                ('goal_en', models.TextField(blank=True, verbose_name='goal (English)')),
-                ('methods_zh', models.TextField(blank=True, verbose_name='methods (Chinese)')),
-                ('methods_en', models.TextField(blank=True, verbose_name='methods (English)')),
-                ('tools_zh', models.TextField(blank=True, verbose_name='tools (Chinese)')),
-                ('tools_en', models.TextField(blank=True, verbose_name='tools (English)')),
-                ('pipeline', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stages', to='deals.pipeline', verbose_name='pipeline')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(verbose_name="key")),
+                ("label_zh", models.CharField(max_length=100, verbose_name="label (Chinese)")),
+                (
+                    "label_en",
+                    models.CharField(blank=True, max_length=100, verbose_name="label (English)"),
+                ),
+                ("order", models.PositiveIntegerField(default=0, verbose_name="order")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[("open", "Open"), ("won", "Won"), ("lost", "Lost")],
+                        default="open",
+                        max_length=8,
+                        verbose_name="category",
+                    ),
+                ),
+                (
+                    "probability",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="default probability (%)",
+                    ),
+                ),
+                (
+                    "color",
+                    models.CharField(
+                        default="#1f6feb",
+                        max_length=7,
+                        validators=[django.core.validators.RegexValidator("^#[0-9a-fA-F]{6}$")],
+                        verbose_name="colour",
+                    ),
+                ),
+                (
+                    "stalled_after_days",
+                    models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="stalled after (days)"
+                    ),
+                ),
+                (
+                    "definition_zh",
+                    models.TextField(blank=True, verbose_name="definition (Chinese)"),
+                ),
+                (
+                    "definition_en",
+                    models.TextField(blank=True, verbose_name="definition (English)"),
+                ),
+                ("goal_zh", models.TextField(blank=True, verbose_name="goal (Chinese)")),
+                ("goal_en", models.TextField(blank=True, verbose_name="goal (English)")),
+                ("methods_zh", models.TextField(blank=True, verbose_name="methods (Chinese)")),
+                ("methods_en", models.TextField(blank=True, verbose_name="methods (English)")),
+                ("tools_zh", models.TextField(blank=True, verbose_name="tools (Chinese)")),
+                ("tools_en", models.TextField(blank=True, verbose_name="tools (English)")),
+                (
+                    "pipeline",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stages",
+                        to="deals.pipeline",
+                        verbose_name="pipeline",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'stage',
-                'verbose_name_plural': 'stages',
-                'ordering': ['pipeline', 'order', 'id'],
+                "verbose_name": "stage",
+                "verbose_name_plural": "stages",
+                "ordering": ["pipeline", "order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='DealStageChange',
+            name="DealStageChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True, verbose_name='at')),
-                ('actor_label', models.CharField(blank=True, max_length=100, verbose_name='by (system)')),
-                ('seconds_in_previous', models.BigIntegerField(null=True, verbose_name='time in previous stage')),
-                ('reason', models.CharField(blank=True, max_length=500, verbose_name='reason')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer', verbose_name='customer')),
-                ('deal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stage_changes', to='deals.deal', verbose_name='deal')),
-                ('from_stage', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='deals.stage', verbose_name='from stage')),
-                ('to_stage', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='deals.stage', verbose_name='to stage')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(db_index=True, verbose_name="at")),
+                (
+                    "actor_label",
+                    models.CharField(blank=True, max_length=100, verbose_name="by (system)"),
+                ),
+                (
+                    "seconds_in_previous",
+                    models.BigIntegerField(null=True, verbose_name="time in previous stage"),
+                ),
+                ("reason", models.CharField(blank=True, max_length=500, verbose_name="reason")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "deal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stage_changes",
+                        to="deals.deal",
+                        verbose_name="deal",
+                    ),
+                ),
+                (
+                    "from_stage",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="deals.stage",
+                        verbose_name="from stage",
+                    ),
+                ),
+                (
+                    "to_stage",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="deals.stage",
+                        verbose_name="to stage",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'deal stage change',
-                'verbose_name_plural': 'deal stage changes',
+                "verbose_name": "deal stage change",
+                "verbose_name_plural": "deal stage changes",
             },
         ),
         migrations.AddField(
-            model_name='deal',
-            name='stage',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deals', to='deals.stage', verbose_name='stage'),
+            model_name="deal",
+            name="stage",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="deals",
+                to="deals.stage",
+                verbose_name="stage",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stage',
-            constraint=models.UniqueConstraint(fields=('pipeline', 'key'), name='stage_key_per_pipeline'),
+            model_name="stage",
+            constraint=models.UniqueConstraint(
+                fields=("pipeline", "key"), name="stage_key_per_pipeline"
+            ),
         ),
         migrations.AddIndex(
-            model_name='dealstagechange',
-            index=models.Index(fields=['deal', 'at', 'id'], name='deal_stage_history'),
+            model_name="dealstagechange",
+            index=models.Index(fields=["deal", "at", "id"], name="deal_stage_history"),
         ),
         migrations.AddIndex(
-            model_name='dealstagechange',
-            index=models.Index(fields=['customer', '-at', '-id'], name='deal_stage_timeline'),
+            model_name="dealstagechange",
+            index=models.Index(fields=["customer", "-at", "-id"], name="deal_stage_timeline"),
         ),
         migrations.AddIndex(
-            model_name='deal',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['pipeline', 'stage', 'stage_entered_at', 'id'], name='deal_board'),
+            model_name="deal",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True)),
+                fields=["pipeline", "stage", "stage_entered_at", "id"],
+                name="deal_board",
+            ),
         ),
         migrations.AddIndex(
-            model_name='deal',
-            index=models.Index(models.F('customer'), models.OrderBy(models.F('created_at'), descending=True, nulls_last=None), models.OrderBy(models.F('id'), descending=True), condition=models.Q(('deleted_at__isnull', True)), name='deal_customer'),
+            model_name="deal",
+            index=models.Index(
+                models.F("customer"),
+                models.OrderBy(models.F("created_at"), descending=True, nulls_last=None),
+                models.OrderBy(models.F("id"), descending=True),
+                condition=models.Q(("deleted_at__isnull", True)),
+                name="deal_customer",
+            ),
         ),
         migrations.AddIndex(
-            model_name='deal',
-            index=models.Index(models.F('owner'), models.OrderBy(models.F('updated_at'), descending=True, nulls_last=None), models.OrderBy(models.F('id'), descending=True), condition=models.Q(('deleted_at__isnull', True)), name='deal_owner'),
+            model_name="deal",
+            index=models.Index(
+                models.F("owner"),
+                models.OrderBy(models.F("updated_at"), descending=True, nulls_last=None),
+                models.OrderBy(models.F("id"), descending=True),
+                condition=models.Q(("deleted_at__isnull", True)),
+                name="deal_owner",
+            ),
         ),
         migrations.AddIndex(
-            model_name='deal',
-            index=models.Index(models.OrderBy(models.F('updated_at'), descending=True, nulls_last=None), models.OrderBy(models.F('id'), descending=True), condition=models.Q(('deleted_at__isnull', True)), name='deal_recent'),
+            model_name="deal",
+            index=models.Index(
+                models.OrderBy(models.F("updated_at"), descending=True, nulls_last=None),
+                models.OrderBy(models.F("id"), descending=True),
+                condition=models.Q(("deleted_at__isnull", True)),
+                name="deal_recent",
+            ),
         ),
     ]

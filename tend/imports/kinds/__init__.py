@@ -10,11 +10,14 @@ from tend.imports.kinds.activities import ActivityImport
 from tend.imports.kinds.base import ChunkResult, ImportKind, RowError
 from tend.imports.kinds.contacts import ContactImport
 from tend.imports.kinds.customers import CustomerImport
+from tend.imports.kinds.orders import OrderImport, PaymentImport
 
 KINDS: dict[str, type[ImportKind]] = {
     "customers": CustomerImport,
     "contacts": ContactImport,
     "activities": ActivityImport,
+    "orders": OrderImport,
+    "payments": PaymentImport,
 }
 
 

@@ -89,7 +89,7 @@ class ActivityImport(KeyedChildImport):
             return None
         if name == "author_id":
             return values.get("author", self.actor.pk)
-        value = values.get(name)
+        value = self.value(name, values)
         if name == "valid_communication":
             return bool(value)
         if value is None and name in ("outcome", "summary"):

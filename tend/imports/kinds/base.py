@@ -58,9 +58,19 @@ class ImportKind:
     def fields(self) -> list[ImportField]:
         raise NotImplementedError
 
+    # The domain's form, whose clean() (rules across fields) each row must also pass.
+    form_class = None
+
     def mapping_errors(self, mapped: list[str]) -> list[str]:
         """Mapping rules beyond "required fields have a column"."""
         return []
+
+    def row_errors(self, values: dict) -> dict[str, list[str]]:
+        if self.form_class is None:
+            return {}
+        from tend.imports.fields import form_level_errors
+
+        return form_level_errors(self.form_class, values)
 
     def process(self, rows: list[tuple[int, dict, dict]], *, write: bool) -> ChunkResult:
         """rows: (row number, values by field, raw cells by field)."""
@@ -211,8 +221,16 @@ class KeyedChildImport(CustomerChildImport):
         """{key: current values (with "id")} for the keyed rows' records already stored."""
         raise NotImplementedError
 
+    def value(self, name: str, values: dict):
+        """The row's value, or the field's default when the file has no such column."""
+        if name in values:
+            return values[name]
+        if not hasattr(self, "_defaults"):
+            self._defaults = {field.name: field.default for field in self.fields()}
+        return self._defaults.get(name)
+
     def insert_value(self, name: str, values: dict, customer_id: int):
-        return values.get(name)
+        return self.value(name, values)
 
     def label_of(self, values: dict) -> str:
         return str(values.get(self.writable[0], ""))

@@ -52,7 +52,7 @@ class ContactImport(KeyedChildImport):
         return found
 
     def insert_value(self, name, values, customer_id):
-        value = values.get(name)
+        value = self.value(name, values)
         if name == "is_primary":
             return bool(value)
         return "" if value is None and name != "birthday" else value

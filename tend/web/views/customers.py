@@ -34,6 +34,7 @@ from tend.customers.selectors import (
     filter_customers,
 )
 from tend.web.access import signed_in
+from tend.web.exporting import export_response
 from tend.web.forms import ActivityForm, CustomerForm
 from tend.web.history import history_rows
 from tend.web.tabs import customer_tab, customer_tabs
@@ -55,6 +56,7 @@ TIME_NODES = (
     "first_contact_at",
     "last_contact_at",
     "next_follow_up_on",
+    "last_order_on",
     "converted_at",
     "churned_at",
 )
@@ -91,6 +93,58 @@ def _filter_choices(user) -> dict:
     }
 
 
+def _customer_export_columns():
+    from tend.imports.exports import ExportColumn
+
+    return [
+        ExportColumn(_("Id"), lambda c: c.pk),
+        ExportColumn(_("Name"), lambda c: c.name),
+        ExportColumn(_("Kind"), lambda c: c.get_kind_display()),
+        ExportColumn(_("Industry"), lambda c: c.industry),
+        ExportColumn(_("Province"), lambda c: c.province),
+        ExportColumn(_("City"), lambda c: c.city),
+        ExportColumn(_("Source channel"), lambda c: c.get_source_display()),
+        ExportColumn(_("Unified social credit code"), lambda c: c.credit_code),
+        ExportColumn(_("Phone"), lambda c: c.phone_display),
+        ExportColumn(_("Email address"), lambda c: c.email),
+        ExportColumn(_("WeChat"), lambda c: c.wechat),
+        ExportColumn(_("Address"), lambda c: c.address),
+        ExportColumn(_("External id"), lambda c: c.external_id),
+        ExportColumn(_("Owner"), lambda c: c.owner.display_name if c.owner else _("Public pool")),
+        ExportColumn(_("Team"), lambda c: c.team.name if c.team else ""),
+        ExportColumn(_("Tags"), lambda c: ", ".join(tag.name for tag in c.tags.all())),
+        ExportColumn(_("Created"), lambda c: c.created_at),
+        ExportColumn(_("Last contact"), lambda c: c.last_contact_at),
+        ExportColumn(_("Next follow-up"), lambda c: c.next_follow_up_on),
+    ]
+
+
+def _export_query(params) -> str:
+    """The list's filters and order, without its page position."""
+    query = params.copy()
+    for name in ("cursor", "format"):
+        query.pop(name, None)
+    return query.urlencode()
+
+
+@signed_in
+def customer_export(request):
+    """The list as it is filtered and sorted, every page of it, as XLSX or CSV."""
+    filters = _filters_from(request.GET)
+    ordering = request.GET.get("ordering", DEFAULT_ORDERING)
+    if ordering not in CUSTOMER_ORDERINGS:
+        ordering = DEFAULT_ORDERING
+    customers = (
+        filter_customers(request.user, filters)
+        .select_related("owner", "team")
+        .prefetch_related("tags")
+        .order_by(ordering, "pk")
+    )
+    return export_response(
+        request, name="customers", columns=_customer_export_columns(), queryset=customers
+    )
+
+
 @signed_in
 def customer_list(request):
     user = request.user
@@ -117,6 +171,7 @@ def customer_list(request):
         "ordering": ordering,
         "cursor": cursor,
         "page_error": page_error,
+        "export_query": _export_query(request.GET),
         "filtered": any(
             [
                 filters.query,

@@ -1,0 +1,139 @@
+"""Orders and payments (订单 / 回款), matched within their customer by the order number or the
+payment's reference. Imported payments settle the customer's oldest outstanding orders first,
+as payments entered by hand do; the customers' last-order time node follows the orders."""
+
+from django.db.models import Max, OuterRef, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
+
+from tend.customers.models import Customer
+from tend.imports.fields import fields_from_form
+from tend.imports.kinds.base import LOOKUP_BATCH, KeyedChildImport
+from tend.orders.inputs import OrderInput, PaymentInput
+from tend.orders.models import Order, Payment
+
+ORDER_ALIASES = {
+    "number": ("订单号", "订单编号", "单号", "order no", "order number"),
+    "description": ("产品", "商品", "摘要", "描述", "product", "item"),
+    "quantity": ("数量", "qty"),
+    "amount": ("金额", "订单金额", "总额", "total"),
+    "ordered_on": ("下单日期", "订单日期", "日期", "date", "order date"),
+    "due_on": ("付款期限", "到期日", "应收日期", "due", "due date"),
+    "notes": ("备注", "note"),
+}
+ORDER_FIELDS = ("number", "description", "quantity", "amount", "ordered_on", "due_on", "notes")
+PAYMENT_ALIASES = {
+    "amount": ("金额", "回款金额", "收款金额", "total"),
+    "received_on": ("回款日期", "收款日期", "到账日期", "日期", "date"),
+    "method": ("方式", "付款方式", "收款方式", "payment method"),
+    "reference": ("流水号", "交易号", "凭证号", "参考号", "ref"),
+    "notes": ("备注", "note"),
+}
+PAYMENT_FIELDS = ("amount", "received_on", "method", "reference", "notes")
+
+
+class _LedgerImport(KeyedChildImport):
+    fields_order: tuple[str, ...] = ()
+    aliases: dict = {}
+
+    def fields(self):
+        return [
+            *self.reference_fields(),
+            *fields_from_form(self.form_class, list(self.fields_order), self.aliases),
+        ]
+
+    def existing(self, keyed) -> dict:
+        column = self.match_key
+        found = {}
+        for start in range(0, len(keyed), LOOKUP_BATCH):
+            batch = keyed[start : start + LOOKUP_BATCH]
+            for row in self.model.objects.filter(
+                deleted_at__isnull=True,
+                customer_id__in={customer_id for _n, _v, customer_id, _k in batch},
+                **{f"{column}__in": {key[1] for _n, _v, _c, key in batch}},
+            ).values("id", "customer_id", *self.writable):
+                found.setdefault((row["customer_id"], row[column]), row)
+        return found
+
+    def insert_value(self, name, values, customer_id):
+        if name == "created_by_id":
+            return self.actor.pk
+        value = self.value(name, values)
+        if value is None and name in ("number", "notes", "reference", "description"):
+            return ""
+        return value
+
+
+class OrderImport(_LedgerImport):
+    key = "orders"
+    label = gettext_lazy("Orders")
+    match_keys = {"number": gettext_lazy("order number")}
+    model = Order
+    form_class = OrderInput
+    fields_order = ORDER_FIELDS
+    aliases = ORDER_ALIASES
+    insert_columns = (*ORDER_FIELDS, "contract_id", "created_by_id")
+    writable = ORDER_FIELDS
+
+    def insert_value(self, name, values, customer_id):
+        if name == "contract_id":
+            return None
+        if name == "quantity" and values.get("quantity") is None:
+            return 1
+        return super().insert_value(name, values, customer_id)
+
+    def label_of(self, values):
+        return values.get("number") or values.get("description", "")
+
+    def after_write(self, customer_ids):
+        last = (
+            Order.objects.filter(customer_id=OuterRef("pk"), deleted_at__isnull=True)
+            .values("customer_id")
+            .annotate(last=Max("ordered_on"))
+            .values("last")
+        )
+        ids = list(customer_ids)
+        for start in range(0, len(ids), LOOKUP_BATCH):
+            Customer.objects.filter(pk__in=ids[start : start + LOOKUP_BATCH]).update(
+                last_order_on=Subquery(last), updated_at=timezone.now()
+            )
+
+
+class PaymentImport(_LedgerImport):
+    key = "payments"
+    label = gettext_lazy("Payments")
+    match_keys = {"reference": gettext_lazy("reference")}
+    model = Payment
+    form_class = PaymentInput
+    fields_order = PAYMENT_FIELDS
+    aliases = PAYMENT_ALIASES
+    insert_columns = (*PAYMENT_FIELDS, "created_by_id")
+    writable = PAYMENT_FIELDS
+
+    def fields(self):
+        fields = super().fields()
+        for import_field in fields:
+            if import_field.name == "method":
+                import_field.default = "bank_transfer"
+        return fields
+
+    def label_of(self, values):
+        return f"{values.get('amount')} {values.get('received_on')}"
+
+    def _insert(self, creates):
+        first = Payment.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        super()._insert(creates)
+        self.new_payment_floor = first
+
+    def after_write(self, customer_ids):
+        """New payments settle the oldest outstanding orders first (as entered by hand)."""
+        from tend.orders.actions import auto_allocate_payment
+
+        floor = getattr(self, "new_payment_floor", None)
+        if floor is None:
+            return
+        for payment in Payment.objects.filter(
+            pk__gt=floor, customer_id__in=customer_ids, deleted_at__isnull=True
+        ).order_by("received_on", "id"):
+            auto_allocate_payment(actor=self.actor, payment=payment)
+        self.new_payment_floor = None

@@ -1,0 +1,270 @@
+"""Feedback pages: the list (filters, keyset pages, counts per status), recording feedback,
+the feedback page with its escalation history, escalating, moving the status (a complaint's
+resolution with it), editing and deleting."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tend.core.errors import NotFound, TendError, ValidationFailed
+from tend.customers.selectors import access_customer, customer_contacts
+from tend.service.actions import (
+    allowed_feedback_statuses,
+    change_feedback_status,
+    create_feedback,
+    delete_feedback,
+    escalate_feedback,
+    update_feedback,
+)
+from tend.service.models import FeedbackKind, FeedbackSeverity, FeedbackStatus
+from tend.service.selectors import (
+    FEEDBACK_ORDERINGS,
+    FeedbackFilters,
+    access_feedback,
+    customer_feedback,
+    customer_service_counts,
+    customer_tickets,
+    feedback_escalations,
+    feedback_page,
+    feedback_status_counts,
+)
+from tend.web.access import signed_in
+from tend.web.service_forms import EscalationForm, FeedbackForm, FeedbackStatusForm
+from tend.web.views.common import is_htmx, redirect_with_error, safe_next
+from tend.web.views.tickets import choose_customer_page, filter_customer_of
+
+PAGE_SIZE = 25
+CUSTOMER_TAB_ROWS = 20
+# A piece of feedback links to one of its customer's latest tickets.
+TICKET_CHOICES = 50
+
+
+def _filters_from(params) -> FeedbackFilters:
+    return FeedbackFilters(
+        status=params.get("status", "").strip(),
+        kind=params.get("kind", "").strip(),
+        severity=params.get("severity", "").strip(),
+        customer=params.get("customer", "").strip() or None,
+        open_only=params.get("open") == "1",
+    )
+
+
+@signed_in
+def feedback_list(request):
+    user = request.user
+    filters = _filters_from(request.GET)
+    ordering = request.GET.get("ordering", "newest")
+    if ordering not in FEEDBACK_ORDERINGS:
+        ordering = "newest"
+    cursor = request.GET.get("cursor") or None
+    page_error = ""
+    try:
+        page = feedback_page(user, filters, ordering=ordering, cursor=cursor, limit=PAGE_SIZE)
+    except ValidationFailed:
+        page_error = _("That page link is no longer valid, so the first page is shown.")
+        cursor = None
+        page = feedback_page(user, filters, ordering=ordering, cursor=None, limit=PAGE_SIZE)
+    labels = dict(FeedbackStatus.choices)
+    counts = [
+        (status, labels[status], count, more)
+        for status, (count, more) in feedback_status_counts(user, filters).items()
+    ]
+    context = {
+        "page": page,
+        "feedback_items": page.items,
+        "counts": counts,
+        "filters": filters,
+        "ordering": ordering,
+        "cursor": cursor,
+        "page_error": page_error,
+        "filter_customer": filter_customer_of(user, filters),
+        "filtered": any(
+            [filters.status, filters.kind, filters.severity, filters.customer, filters.open_only]
+        ),
+    }
+    if is_htmx(request):
+        response = render(request, "web/service/_feedback_results.html", context)
+    else:
+        context.update(
+            {
+                "statuses": FeedbackStatus.choices,
+                "kinds": FeedbackKind.choices,
+                "severities": FeedbackSeverity.choices,
+            }
+        )
+        response = render(request, "web/service/feedback_list.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@signed_in
+def feedback_create(request):
+    customer_id = request.POST.get("customer") or request.GET.get("customer")
+    if not customer_id:
+        if request.method == "POST":
+            raise NotFound()
+        return choose_customer_page(request, "web/service/feedback_form.html")
+    customer = access_customer(request.user, customer_id)
+    options = {
+        "contacts": list(customer_contacts(customer)),
+        "tickets": customer_tickets(customer, limit=TICKET_CHOICES),
+    }
+    status = 200
+    if request.method == "POST":
+        form = FeedbackForm(request.POST, **options)
+        data = form.input_data(request.POST)
+        data["customer"] = customer.pk
+        try:
+            feedback = create_feedback(actor=request.user, data=data)
+        except TendError as exc:
+            form.show_errors(exc)
+            status = exc.status
+        else:
+            messages.success(request, _("The feedback was recorded."))
+            return redirect("web:feedback_detail", pk=feedback.pk)
+    else:
+        initial = {"customer": customer.pk, "severity": "low"}
+        if request.GET.get("ticket"):
+            initial["ticket"] = request.GET["ticket"]
+        form = FeedbackForm(initial=initial, **options)
+    return render(
+        request,
+        "web/service/feedback_form.html",
+        {"form": form, "customer": customer, "feedback": None},
+        status=status,
+    )
+
+
+@signed_in
+def feedback_edit(request, pk):
+    feedback = access_feedback(request.user, pk)
+    options = {
+        "contacts": list(customer_contacts(feedback.customer)),
+        "tickets": customer_tickets(feedback.customer, limit=TICKET_CHOICES),
+    }
+    status = 200
+    if request.method == "POST":
+        form = FeedbackForm(request.POST, feedback=feedback, **options)
+        try:
+            feedback = update_feedback(
+                actor=request.user, feedback=feedback, data=form.input_data(request.POST)
+            )
+        except TendError as exc:
+            form.show_errors(exc)
+            status = exc.status
+        else:
+            messages.success(request, _("The feedback was saved."))
+            return redirect("web:feedback_detail", pk=feedback.pk)
+    else:
+        form = FeedbackForm(feedback=feedback, **options)
+    return render(
+        request,
+        "web/service/feedback_form.html",
+        {"form": form, "customer": feedback.customer, "feedback": feedback},
+        status=status,
+    )
+
+
+def _detail_context(feedback, *, status_form=None, escalation_form=None) -> dict:
+    """The feedback page; a refused form is shown with its errors whatever the status."""
+    statuses = allowed_feedback_statuses(feedback)
+    levels = feedback.next_escalation_levels
+    return {
+        "feedback": feedback,
+        "customer": feedback.customer,
+        "ticket": feedback.ticket if feedback.ticket and not feedback.ticket.is_deleted else None,
+        "escalations": list(feedback_escalations(feedback)),
+        "can_change_status": bool(statuses) or status_form is not None,
+        "status_form": status_form or FeedbackStatusForm(feedback=feedback, statuses=statuses),
+        "can_escalate": (not feedback.is_done and bool(levels)) or escalation_form is not None,
+        "escalation_form": escalation_form or EscalationForm(levels=levels),
+    }
+
+
+@signed_in
+def feedback_detail(request, pk):
+    feedback = access_feedback(request.user, pk)
+    return render(request, "web/service/feedback_detail.html", _detail_context(feedback))
+
+
+@signed_in
+@require_POST
+def feedback_status(request, pk):
+    feedback = access_feedback(request.user, pk)
+    statuses = allowed_feedback_statuses(feedback)
+    form = FeedbackStatusForm(request.POST, statuses=statuses)
+    resolution = request.POST.get("resolution")
+    try:
+        feedback = change_feedback_status(
+            actor=request.user,
+            feedback=feedback,
+            status=request.POST.get("status", ""),
+            resolution=resolution,
+        )
+    except TendError as exc:
+        form.show_errors(exc)
+        return render(
+            request,
+            "web/service/feedback_detail.html",
+            _detail_context(feedback, status_form=form),
+            status=exc.status,
+        )
+    messages.success(
+        request,
+        _("The feedback is now “%(status)s”.") % {"status": feedback.get_status_display()},
+    )
+    return redirect("web:feedback_detail", pk=pk)
+
+
+@signed_in
+@require_POST
+def feedback_escalate(request, pk):
+    feedback = access_feedback(request.user, pk)
+    levels = feedback.next_escalation_levels
+    form = EscalationForm(request.POST, levels=levels)
+    try:
+        escalation = escalate_feedback(
+            actor=request.user, feedback=feedback, data=form.input_data(request.POST)
+        )
+    except TendError as exc:
+        form.show_errors(exc)
+        return render(
+            request,
+            "web/service/feedback_detail.html",
+            _detail_context(feedback, escalation_form=form),
+            status=exc.status,
+        )
+    messages.success(
+        request,
+        _("The feedback was escalated to “%(level)s”.")
+        % {"level": escalation.get_to_level_display()},
+    )
+    return redirect("web:feedback_detail", pk=pk)
+
+
+@signed_in
+@require_POST
+def feedback_delete(request, pk):
+    feedback = access_feedback(request.user, pk)
+    try:
+        delete_feedback(actor=request.user, feedback=feedback)
+    except TendError as exc:
+        return redirect_with_error(request, exc, reverse("web:feedback_detail", args=[pk]))
+    messages.success(
+        request, _("“%(subject)s” was moved to the recycle bin.") % {"subject": feedback.subject}
+    )
+    return redirect(safe_next(request, reverse("web:feedback_list")))
+
+
+def feedback_tab_context(request, customer) -> dict:
+    """The customer page's feedback tab: the latest feedback of the customer, and how many
+    complaints came in recently."""
+    items = customer_feedback(customer, limit=CUSTOMER_TAB_ROWS + 1)
+    return {
+        "feedback_items": items[:CUSTOMER_TAB_ROWS],
+        "feedback_more": len(items) > CUSTOMER_TAB_ROWS,
+        "service_counts": customer_service_counts(customer),
+    }
