@@ -20,7 +20,7 @@ CATALOGUE = Path(__file__).resolve().parents[1] / "tend/locale/zh_Hans/LC_MESSAG
 def todo() -> None:
     catalogue = polib.pofile(str(CATALOGUE))
     missing = {
-        entry.msgid: ""
+        (f"{entry.msgctxt}\x04{entry.msgid}" if entry.msgctxt else entry.msgid): ""
         for entry in catalogue
         if not entry.obsolete and (not entry.translated() or "fuzzy" in entry.flags)
     }
@@ -34,7 +34,9 @@ def apply(files: list[str]) -> None:
     catalogue = polib.pofile(str(CATALOGUE))
     filled = 0
     for entry in catalogue:
-        text = translations.get(entry.msgid)
+        # A message with a context is keyed "context\u0004msgid", as gettext keys it.
+        key = f"{entry.msgctxt}\x04{entry.msgid}" if entry.msgctxt else entry.msgid
+        text = translations.get(key)
         if text:
             if entry.msgid_plural:
                 # Chinese has one plural form.

@@ -16,6 +16,7 @@ from tend.api.access import AUTH, PUBLIC_PATHS, PUBLIC_WRITE_PATHS, check_path_r
 from tend.api.deals import deals_router, pipelines_router
 from tend.api.errors import MethodNotAllowed, error_response, install_error_handlers
 from tend.api.feedback import router as feedback_router
+from tend.api.leads import router as leads_router
 from tend.api.tickets import router as tickets_router
 from tend.core.errors import NotFound
 from tend.web.access import PUBLIC, SIGNED_IN
@@ -26,6 +27,8 @@ Tend's REST API.
 **Authentication.** Send a personal API token as `Authorization: Bearer tend_…`, or use the
 web session cookie; a cookie-authenticated write must also send the `X-CSRFToken` header.
 Everything except this document and its docs page needs one of the two.
+The one public write is `POST /leads/inbound`, where web forms on other sites send leads: it
+takes a form key instead (Settings → Lead web forms) and is rate-limited.
 
 **Errors** always have the shape `{"code", "message", "field_errors": {field: [messages]}}`;
 messages follow `Accept-Language` (zh-hans or en) or the user's saved language.
@@ -119,6 +122,8 @@ api.add_router("/customers", customers.router)
 api.add_router("/contacts", contacts.router)
 api.add_router("/activities", activities.router)
 api.add_router("/tasks", tasks.router)
+# -- leads --
+api.add_router("/leads", leads_router)
 # -- deals and pipelines --
 api.add_router("/pipelines", pipelines_router)
 api.add_router("/deals", deals_router)

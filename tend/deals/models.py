@@ -11,7 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from tend.core.models import SoftDeletableModel, TimestampedModel, sort_index
@@ -55,7 +55,8 @@ class Pipeline(TimestampedModel):
 
 
 class StageCategory(models.TextChoices):
-    OPEN = "open", _("Open")
+    # "Open" alone is also a ticket status (待处理); a deal that is open is in progress.
+    OPEN = "open", pgettext_lazy("deal stage category", "Open")
     WON = "won", _("Won")
     LOST = "lost", _("Lost")
 

@@ -216,6 +216,20 @@ else:
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
 
+# A cache every process of this machine shares (the lead form's rate limit counts across
+# gunicorn workers); Redis when several machines serve Tend.
+CACHE_URL = os.environ.get("TEND_CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    )
+}
+
 RECYCLE_BIN_RETENTION_DAYS = int(os.environ.get("TEND_RECYCLE_BIN_DAYS", "30"))
 
 LOGGING = {
