@@ -230,3 +230,160 @@ TASK_TITLES_ZH = ["电话回访", "发送报价单", "安排上门拜访", "确�
 TASK_TITLES_EN = ["Follow-up call", "Send the quote", "Arrange a visit", "Confirm the contract"]
 
 TAGS = ["重点客户", "VIP", "老客户", "潜在合作", "展会线索", "渠道商", "待激活", "Key account"]
+
+# -- seasons -----------------------------------------------------------------------------------
+
+# The first day of the Spring Festival (春节), when trade pauses for a week.
+SPRING_FESTIVALS = [
+    "2020-01-25", "2021-02-12", "2022-02-01", "2023-01-22", "2024-02-10", "2025-01-29",
+    "2026-02-17", "2027-02-06", "2028-01-26", "2029-02-13", "2030-02-03", "2031-01-23",
+    "2032-02-11", "2033-01-31", "2034-02-19", "2035-02-08",
+]  # fmt: skip
+# How busy each month is for orders (January … December): year-end budgets and 双十一 in Q4,
+# 618 in June, February quiet after the festival.
+MONTH_WEIGHTS = [1.0, 0.7, 0.95, 1.0, 1.0, 1.1, 0.9, 0.9, 1.05, 1.1, 1.35, 1.5]
+WEEKDAY_WEIGHTS = [1.0, 1.0, 1.0, 1.0, 1.0, 0.35, 0.25]  # Monday … Sunday
+
+# -- deals -------------------------------------------------------------------------------------
+
+DEAL_NAMES_ZH = [
+    "{product}采购项目", "{product}升级", "{product}年度合作", "{product}试点",
+    "{product}扩容", "{product}替换项目",
+]  # fmt: skip
+DEAL_NAMES_EN = ["{product} purchase", "{product} upgrade", "{product} pilot", "{product} renewal"]
+# Open stages of the default pipeline, earliest first: more deals sit in the early ones.
+OPEN_STAGE_WEIGHTS = [30, 25, 20, 14, 11]
+WON_REASONS_ZH = ["价格有优势", "方案贴合需求", "老客户推荐", "交付周期短", "服务响应快", ""]
+WON_REASONS_EN = ["Best price", "Solution fits their needs", "Referral", "Fast delivery", ""]
+LOST_REASONS_ZH = [
+    "价格高于竞争对手", "选择了其他供应商", "预算取消", "需求变更", "客户不再回应",
+    "决策人变动", "产品功能不满足",
+]  # fmt: skip
+LOST_REASONS_EN = [
+    "Price above the competition", "Chose another supplier", "Budget cancelled",
+    "No answer any more", "Missing features",
+]  # fmt: skip
+PAUSE_REASONS_ZH = [
+    "客户预算冻结，等下季度", "客户内部重组", "等待客户招标结果", "客户春节后再议",
+    "客户负责人休假",
+]  # fmt: skip
+PAUSE_REASONS_EN = ["Budget frozen until next quarter", "Waiting for their tender", "On leave"]
+
+# -- contracts ---------------------------------------------------------------------------------
+
+CONTRACT_TITLES_ZH = ["{product}销售合同", "{product}年度服务合同", "{product}采购合同"]
+CONTRACT_TITLES_EN = ["{product} sales contract", "{product} annual service agreement"]
+FRAMEWORK_TITLE_ZH = "年度采购框架协议"
+FRAMEWORK_TITLE_EN = "Annual purchasing framework agreement"
+TERMINATION_REASONS_ZH = ["客户经营困难，协商提前终止", "客户转向其他供应商", "双方协商解除"]
+TERMINATION_REASONS_EN = ["Ended early by agreement", "Moved to another supplier"]
+
+# -- orders and payments -----------------------------------------------------------------------
+
+ORDER_ITEMS_ZH = [
+    "工业传感器 A200", "PLC 控制模块", "伺服电机 S3", "数据采集网关", "标准版软件授权",
+    "专业版软件授权", "企业版软件授权", "年度维保服务", "现场实施服务", "备品备件包",
+    "培训服务", "云服务年费", "定制开发", "检测仪器 T10", "耗材套装",
+]  # fmt: skip
+ORDER_ITEMS_EN = [
+    "Sensor A200", "PLC module", "Servo motor S3", "Standard licence", "Enterprise licence",
+    "Annual maintenance", "On-site implementation", "Spare parts kit", "Training",
+]  # fmt: skip
+QUANTITIES = [1, 1, 1, 1, 2, 2, 3, 4, 5, 10, 12, 20, 24, 50, 100]
+# Payment terms in days after the order: companies buy on credit, people pay at once.
+COMPANY_TERMS = [0, 15, 30, 30, 30, 30, 45, 60, 60, 90]
+PERSON_TERMS = [0, 0, 0, 7, 15]
+# (method, weight for companies, weight for people)
+PAYMENT_METHODS = [
+    ("bank_transfer", 80, 10),
+    ("cheque", 3, 0),
+    ("cash", 2, 10),
+    ("alipay", 5, 35),
+    ("wechat_pay", 6, 40),
+    ("card", 2, 5),
+    ("other", 2, 0),
+]
+# How a reference of each method starts (a bank's code for transfers).
+PAYMENT_REFERENCE_PREFIXES = {
+    "bank_transfer": ["ICBC", "CCB", "ABC", "BOC", "CMB", "BOCOM", "SPDB"],
+    "cheque": ["CHQ"],
+    "alipay": ["2088"],
+    "wechat_pay": ["4200"],
+    "card": ["POS"],
+    "cash": [""],
+    "other": [""],
+}
+
+# -- service -----------------------------------------------------------------------------------
+
+TICKET_SUBJECTS_ZH = [
+    "设备无法开机", "软件登录报错", "数据同步失败", "发票信息有误", "到货缺少配件",
+    "系统运行缓慢", "申请现场技术支持", "咨询升级方案", "打印模块故障", "账号权限调整",
+    "接口对接问题", "需要补发资料",
+]  # fmt: skip
+TICKET_SUBJECTS_EN = [
+    "Cannot log in", "Device will not start", "Sync fails", "Wrong invoice details",
+    "Missing parts on delivery", "Request for on-site support",
+]  # fmt: skip
+TICKET_DESCRIPTIONS_ZH = [
+    "客户来电反映问题，已记录现象和截图。",
+    "客户通过微信反馈，希望尽快安排处理。",
+    "问题自昨天起出现，影响日常使用。",
+    "客户要求本周内给出解决方案。",
+    "",
+]
+TICKET_DESCRIPTIONS_EN = ["Reported by phone, screenshots attached.", "Reported by email.", ""]
+TICKET_REPLIES_ZH = [
+    "您好，已收到您的反馈，工程师正在排查。",
+    "已远程处理，请您确认是否恢复正常。",
+    "配件已安排补发，预计三天内送达。",
+    "问题已修复，感谢您的耐心等待。",
+    "需要您提供一下设备序列号，谢谢。",
+]
+TICKET_REPLIES_EN = [
+    "Thanks, an engineer is looking into it.",
+    "Fixed remotely; please check that it works again.",
+    "The missing parts are on their way.",
+]
+TICKET_CUSTOMER_WORDS_ZH = [
+    "客户回复：问题仍然存在。",
+    "客户补充了截图和日志。",
+    "客户确认已恢复。",
+]
+TICKET_CUSTOMER_WORDS_EN = ["Customer: still happening.", "Customer: works again, thanks."]
+TICKET_NOTES_ZH = [
+    "内部：已升级给二线支持。",
+    "内部：同类问题本月第三次出现。",
+    "内部：等待备件到库。",
+]
+TICKET_NOTES_EN = ["Internal: passed to second-line support.", "Internal: waiting for parts."]
+SATISFACTION_COMMENTS_ZH = ["响应很快", "处理及时，满意", "等待时间太长", "问题反复出现", ""]
+SATISFACTION_COMMENTS_EN = ["Quick answer", "Took too long", ""]
+
+COMPLAINT_SUBJECTS_ZH = [
+    "交货延迟", "产品质量问题", "售后响应太慢", "账单金额错误", "销售承诺未兑现",
+    "安装人员态度差", "同一故障反复出现",
+]  # fmt: skip
+COMPLAINT_SUBJECTS_EN = ["Late delivery", "Quality problem", "Slow support", "Wrong invoice"]
+SUGGESTION_SUBJECTS_ZH = [
+    "希望增加移动端功能",
+    "建议提供月度对账单",
+    "希望延长质保期",
+    "建议优化报表",
+]
+SUGGESTION_SUBJECTS_EN = ["Add a mobile app", "Monthly statements, please"]
+PRAISE_SUBJECTS_ZH = ["感谢工程师现场支持", "交付准时，非常满意", "客户经理服务周到"]
+PRAISE_SUBJECTS_EN = ["Thanks to the on-site engineer", "Delivered on time"]
+FEEDBACK_DESCRIPTIONS_ZH = ["客户电话反馈。", "客户在回访中提出。", "客户邮件反馈，附有照片。", ""]
+FEEDBACK_DESCRIPTIONS_EN = ["Told us by phone.", "Raised in a follow-up call.", ""]
+RESOLUTIONS_ZH = [
+    "已致歉并补发货物，客户接受。", "已更换故障产品，并延长质保三个月。",
+    "已更正账单并重新开具发票。", "安排专人对接，客户表示认可。",
+]  # fmt: skip
+RESOLUTIONS_EN = ["Apologised and replaced the goods.", "Corrected the invoice."]
+ESCALATION_REASONS_ZH = ["客户多次投诉，需主管介入", "涉及金额较大", "客户威胁终止合作"]
+ESCALATION_REASONS_EN = ["Repeated complaints", "Large amount at stake", "Threatens to leave"]
+
+# -- leads -------------------------------------------------------------------------------------
+
+DISQUALIFIED_REASONS_ZH = ["无采购需求", "联系方式无效", "同行咨询", "预算不足", "重复线索"]
