@@ -218,8 +218,19 @@ class KeyedChildImport(CustomerChildImport):
         return (customer_id, value) if value not in (None, "") else None
 
     def existing(self, keyed) -> dict:
-        """{key: current values (with "id")} for the keyed rows' records already stored."""
-        raise NotImplementedError
+        """{key: current values (with "id")} for the keyed rows' records already stored — by
+        default the live records of these customers holding the match key's values."""
+        column = self.match_key
+        found = {}
+        for start in range(0, len(keyed), LOOKUP_BATCH):
+            batch = keyed[start : start + LOOKUP_BATCH]
+            for row in self.model.objects.filter(
+                deleted_at__isnull=True,
+                customer_id__in={customer_id for _n, _v, customer_id, _k in batch},
+                **{f"{column}__in": {key[1] for _n, _v, _c, key in batch}},
+            ).values("id", "customer_id", *self.writable):
+                found.setdefault((row["customer_id"], row[column]), row)
+        return found
 
     def value(self, name: str, values: dict):
         """The row's value, or the field's default when the file has no such column."""

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy
 from tend.customers.inputs import ContactInput
 from tend.customers.models import Contact
 from tend.imports.fields import fields_from_form
-from tend.imports.kinds.base import LOOKUP_BATCH, KeyedChildImport
+from tend.imports.kinds.base import KeyedChildImport
 
 CONTACT_ALIASES = {
     "name": ("联系人", "姓名", "联系人姓名", "contact", "contact name"),
@@ -37,19 +37,6 @@ class ContactImport(KeyedChildImport):
             *self.reference_fields(),
             *fields_from_form(ContactInput, list(CONTACT_FIELDS), CONTACT_ALIASES),
         ]
-
-    def existing(self, keyed) -> dict:
-        column = self.match_key
-        found = {}
-        for start in range(0, len(keyed), LOOKUP_BATCH):
-            batch = keyed[start : start + LOOKUP_BATCH]
-            for row in Contact.objects.filter(
-                deleted_at__isnull=True,
-                customer_id__in={customer_id for _n, _v, customer_id, _k in batch},
-                **{f"{column}__in": {key[1] for _n, _v, _c, key in batch}},
-            ).values("id", "customer_id", *CONTACT_FIELDS):
-                found.setdefault((row["customer_id"], row[column]), row)
-        return found
 
     def insert_value(self, name, values, customer_id):
         value = self.value(name, values)

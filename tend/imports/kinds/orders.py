@@ -42,19 +42,6 @@ class _LedgerImport(KeyedChildImport):
             *fields_from_form(self.form_class, list(self.fields_order), self.aliases),
         ]
 
-    def existing(self, keyed) -> dict:
-        column = self.match_key
-        found = {}
-        for start in range(0, len(keyed), LOOKUP_BATCH):
-            batch = keyed[start : start + LOOKUP_BATCH]
-            for row in self.model.objects.filter(
-                deleted_at__isnull=True,
-                customer_id__in={customer_id for _n, _v, customer_id, _k in batch},
-                **{f"{column}__in": {key[1] for _n, _v, _c, key in batch}},
-            ).values("id", "customer_id", *self.writable):
-                found.setdefault((row["customer_id"], row[column]), row)
-        return found
-
     def insert_value(self, name, values, customer_id):
         if name == "created_by_id":
             return self.actor.pk
