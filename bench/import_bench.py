@@ -1,10 +1,12 @@
-"""Import throughput: Tend's import of a customer CSV end to end (reading, the forms' rules
+"""Import throughput: Tend's import of a customer CSV, then of an order CSV naming those
+customers, end to end (reading, the forms' rules
 per cell, matching by key, duplicate checks, writing with audit entries and the name index),
 beside the raw insert of the same rows into the same table (SQLite `executemany` in one
 transaction; PostgreSQL `COPY`), and beside django-import-export on the same file, all
 measured in the same run.
 
-    .venv/bin/python bench/import_bench.py --rows 1000000 --databases sqlite,postgres
+    .venv/bin/python bench/import_bench.py --rows 1000000 --orders 2000000 \
+        --databases sqlite,postgres
 
 Must hold (issue 3): ≥ 50,000 rows/s end to end, and ≥ 0.2× the raw insert rate. The script
 prints the figures and exits 0 either way. django-import-export is a benchmark-only
@@ -37,6 +39,8 @@ WORDS = "华为腾讯阿里巴巴京东美团小米比亚迪海尔格力联想�
 SUFFIXES = ["科技有限公司", "贸易有限公司", "实业有限公司", "信息技术有限公司", "制造有限公司"]
 INDUSTRIES = ["制造业", "信息技术", "批发零售", "建筑业", "金融", "教育"]
 SOURCES = ["website", "referral", "exhibition", "cold_call", "advertising"]
+ORDER_HEADERS = ["客户编号", "订单号", "产品", "数量", "金额", "下单日期", "付款期限"]
+PRODUCTS = ["服务器", "交换机", "软件许可", "年度维保", "咨询服务", "云主机", "打印耗材"]
 HEADERS = [
     "客户名称",
     "统一社会信用代码",
@@ -55,6 +59,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--orders", type=int, default=2_000_000, help="order rows (0: none)")
     parser.add_argument("--iie-rows", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
@@ -114,6 +119,30 @@ def write_customer_file(path: Path, rows: int, seed: int) -> None:
             )
 
 
+def write_order_file(path: Path, rows: int, customers: int, seed: int) -> None:
+    """Orders for the customer file's customers (by their external id), over two years."""
+    import datetime
+
+    rng = random.Random(seed)
+    start = datetime.date(2024, 1, 1)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(ORDER_HEADERS)
+        for number in range(rows):
+            ordered = start + datetime.timedelta(days=rng.randrange(730))
+            writer.writerow(
+                [
+                    f"EXT{rng.randrange(customers):08d}",
+                    f"SO{number:09d}",
+                    rng.choice(PRODUCTS),
+                    rng.randint(1, 50),
+                    f"{rng.randint(100, 500_000)}.{rng.randrange(100):02d}",
+                    ordered.isoformat(),
+                    (ordered + datetime.timedelta(days=rng.choice((30, 60, 90)))).isoformat(),
+                ]
+            )
+
+
 # -- the parent -------------------------------------------------------------------------------
 
 
@@ -124,6 +153,11 @@ def run_parent(args) -> int:
         started = time.perf_counter()
         write_customer_file(path, args.rows, args.seed)
         print(f"wrote {path} ({args.rows:,} rows) in {time.perf_counter() - started:.1f} s")
+    order_path = BENCH_DIR / f"orders-{args.orders}-of-{args.rows}.csv"
+    if args.orders and not order_path.exists():
+        started = time.perf_counter()
+        write_order_file(order_path, args.orders, args.rows, args.seed)
+        print(f"wrote {order_path} ({args.orders:,} rows) in {time.perf_counter() - started:.1f} s")
     results = []
     for database in [d.strip() for d in args.databases.split(",") if d.strip()]:
         with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
@@ -132,6 +166,7 @@ def run_parent(args) -> int:
             sys.executable, __file__, "--child", database, "--file", str(path),
             "--result-file", result_file, "--rows", str(args.rows),
             "--iie-rows", str(args.iie_rows), "--postgres-url", args.postgres_url,
+            "--orders", str(args.orders),
         ]  # fmt: skip
         completed = subprocess.run(command, check=False)
         if completed.returncode != 0:
@@ -140,19 +175,26 @@ def run_parent(args) -> int:
         results.append(json.loads(Path(result_file).read_text()))
         os.unlink(result_file)
     print()
-    print(f"{'database':<10} {'rows':>9} {'raw rows/s':>11} {'Tend rows/s':>12} {'Tend/raw':>9} "
+    print(f"{'database':<10} {'kind':<9} {'rows':>9} {'raw rows/s':>11} {'Tend rows/s':>12} {'Tend/raw':>9} "
           f"{'≥50k/s':>7} {'≥0.2×':>6} {'IIE rows/s':>11} {'Tend/IIE':>9}")  # fmt: skip
     for r in results:
         ratio = r["tend_rate"] / r["raw_rate"]
+        rows = [(r["database"], "customers", r["rows"], r["raw_rate"], r["tend_rate"])]
         iie = r.get("iie_rate")
         iie_ratio = f"{r['tend_rate'] / iie:.1f}×" if iie else "—"
-        print(
-            f"{r['database']:<10} {r['rows']:>9,} {r['raw_rate']:>11,.0f} {r['tend_rate']:>12,.0f} "
-            f"{ratio:>9.2f} {'yes' if r['tend_rate'] >= 50_000 else 'NO':>7} "
-            f"{'yes' if ratio >= 0.2 else 'NO':>6} "
-            f"{(f'{iie:,.0f}' if iie else '—'):>11} "
-            f"{iie_ratio:>9}"
-        )
+        if r.get("orders"):
+            orders = r["orders"]
+            rows.append((r["database"], "orders", orders["rows"], orders["raw_rate"], orders["tend_rate"]))  # fmt: skip
+        for database, kind, count, raw_rate, tend_rate in rows:
+            ratio = tend_rate / raw_rate
+            customers = kind == "customers"
+            print(
+                f"{database:<10} {kind:<9} {count:>9,} {raw_rate:>11,.0f} {tend_rate:>12,.0f} "
+                f"{ratio:>9.2f} {'yes' if tend_rate >= 50_000 else 'NO':>7} "
+                f"{'yes' if ratio >= 0.2 else 'NO':>6} "
+                f"{(f'{iie:,.0f}' if iie and customers else '—'):>11} "
+                f"{iie_ratio if customers else '—':>9}"
+            )
         print(f"{'':<10} Tend phases: {r['phases']}")
     return 0
 
@@ -206,29 +248,58 @@ def raw_rows(path: Path):
             )  # fmt: skip
 
 
-def measure_raw(path: Path) -> float:
+def raw_order_rows(path: Path, customer_ids: dict[str, int]):
+    """The order file's rows as the order table's tuples, unchecked."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from tend.core.bulk import datetime_text
+
+    now = datetime_text(timezone.now(), connection.vendor)
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        for customer, number, product, quantity, amount, ordered, due in reader:
+            yield (now, now, customer_ids[customer], number, product, quantity, amount, ordered,
+                   due, "")  # fmt: skip
+
+
+ORDER_COLUMNS = ("created_at", "updated_at", "customer_id", "number", "description", "quantity",
+                 "amount", "ordered_on", "due_on", "notes")  # fmt: skip
+
+
+def measure_raw(path: Path, kind: str = "customers") -> float:
     from django.db import transaction
 
     from tend.core.bulk import bulk_insert, large_write_cache
     from tend.customers.models import Customer
     from tend.imports.kinds.customers import CUSTOMER_COLUMNS
+    from tend.orders.models import Order
 
     started = time.perf_counter()
     # The same page cache Tend's import uses.
     with large_write_cache(), transaction.atomic():
-        count = bulk_insert(Customer, CUSTOMER_COLUMNS, raw_rows(path))
+        if kind == "customers":
+            count = bulk_insert(Customer, CUSTOMER_COLUMNS, raw_rows(path))
+        else:
+            ids = dict(Customer.objects.values_list("external_id", "id"))
+            count = bulk_insert(Order, ORDER_COLUMNS, raw_order_rows(path, ids))
         elapsed = time.perf_counter() - started
         transaction.set_rollback(True)
     return count / elapsed
 
 
-def measure_tend(path: Path, admin) -> tuple[float, dict]:
+def measure_tend(path: Path, admin, kind: str = "customers") -> tuple[float, dict]:
     from tend.imports.actions import create_import_job, run_import
 
     phases = {}
     started = time.perf_counter()
     job = create_import_job(
-        actor=admin, kind="customers", source=path, file_name=path.name, match_key="external_id"
+        actor=admin,
+        kind=kind,
+        source=path,
+        file_name=path.name,
+        match_key="external_id" if kind == "customers" else "number",
     )
     phases["upload"] = round(time.perf_counter() - started, 1)
     job = run_import(job)
@@ -295,6 +366,20 @@ def run_child(args) -> int:
     print(f"[{args.child}] Tend import …", flush=True)
     tend_rate, phases = measure_tend(path, admin)
     print(f"[{args.child}] Tend: {tend_rate:,.0f} rows/s", flush=True)
+    orders = None
+    if args.orders:
+        order_path = path.parent / f"orders-{args.orders}-of-{args.rows}.csv"
+        print(f"[{args.child}] raw insert of {args.orders:,} orders …", flush=True)
+        order_raw_rate = measure_raw(order_path, "orders")
+        print(f"[{args.child}] raw: {order_raw_rate:,.0f} rows/s; Tend import …", flush=True)
+        order_rate, order_phases = measure_tend(order_path, admin, "orders")
+        print(f"[{args.child}] Tend: {order_rate:,.0f} rows/s", flush=True)
+        orders = {
+            "rows": args.orders,
+            "raw_rate": order_raw_rate,
+            "tend_rate": order_rate,
+            "phases": order_phases,
+        }
     Path(args.result_file).write_text(
         json.dumps(
             {
@@ -304,6 +389,7 @@ def run_child(args) -> int:
                 "tend_rate": tend_rate,
                 "iie_rate": iie_rate,
                 "phases": phases,
+                "orders": orders,
             }
         )
     )

@@ -202,5 +202,16 @@ def run_worker() -> int:
     consumer = HUEY.create_consumer(**config.values)
     record_heartbeat()
     logging.getLogger("huey").info("worker started")
+    # Huey sets its signal handlers only after starting its threads; a signal in between would
+    # kill the worker outright. Held back until the handlers are in place, it stops it cleanly.
+    stop_signals = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+    set_handlers = consumer._set_signal_handlers
+
+    def set_handlers_then_receive():
+        set_handlers()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stop_signals)
+
+    consumer._set_signal_handlers = set_handlers_then_receive
     consumer.run()
     return 0

@@ -211,7 +211,12 @@ class CustomerNameGram(models.Model):
 
     pk = models.CompositePrimaryKey("gram", "customer")
     gram = models.CharField(max_length=2)
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    # No foreign-key constraint in the database: this is a derived index, written only by code
+    # that has just written the customer, and removed with it (on_delete runs in Django). The
+    # constraint's check per row was half the time of writing a large import's name index.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
 
     class Meta:
         verbose_name = _("name search entry")

@@ -11,7 +11,7 @@ from tend.activities.models import Activity, Task
 from tend.audit.models import AuditAction, AuditEntry
 from tend.core.errors import NotFound, ValidationFailed
 from tend.customers.actions import delete_contact, delete_customer
-from tend.customers.models import Contact, Customer
+from tend.customers.models import Contact, Customer, CustomerNameGram
 from tend.recyclebin.actions import purge_expired, restore
 from tend.recyclebin.selectors import access_deleted, recycle_bin, retention_cutoff
 from tend.recyclebin.tasks import purge_recycle_bin
@@ -241,6 +241,9 @@ def test_purge_deletes_only_what_is_past_retention(org):
     assert Activity.objects.count() == 0
     assert set(Customer.objects.values_list("name", flat=True)) == {"新删", "在用"}
     assert reload(live_contact).deleted_at is None
+    # The name index has no database constraint; the purge removes its rows all the same.
+    assert not CustomerNameGram.objects.filter(customer_id=expired.pk).exists()
+    assert CustomerNameGram.objects.filter(customer_id=live.pk).exists()
 
 
 def test_purge_with_an_explicit_cutoff(org):

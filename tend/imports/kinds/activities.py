@@ -78,8 +78,8 @@ class ActivityImport(KeyedChildImport):
             batch = keyed[start : start + LOOKUP_BATCH]
             for row in Activity.objects.filter(
                 deleted_at__isnull=True,
-                customer_id__in={customer_id for _n, _v, customer_id, _k in batch},
-                occurred_at__in={key[1] for _n, _v, _c, key in batch},
+                customer_id__in_list={customer_id for _n, _v, customer_id, _k in batch},
+                occurred_at__in_list={key[1] for _n, _v, _c, key in batch},
             ).values("id", "customer_id", *ACTIVITY_FIELDS):
                 found.setdefault((row["customer_id"], row["occurred_at"], row["kind"]), row)
         return found
@@ -105,7 +105,7 @@ class ActivityImport(KeyedChildImport):
         live = Activity.objects.filter(customer_id=OuterRef("pk"), deleted_at__isnull=True)
         ids = list(customer_ids)
         for start in range(0, len(ids), LOOKUP_BATCH):
-            Customer.objects.filter(pk__in=ids[start : start + LOOKUP_BATCH]).update(
+            Customer.objects.filter(pk__in_list=ids[start : start + LOOKUP_BATCH]).update(
                 first_contact_at=Subquery(
                     live.values("customer_id").annotate(first=Min("occurred_at")).values("first")
                 ),

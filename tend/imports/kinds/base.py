@@ -23,7 +23,8 @@ AUDIT_COLUMNS = (
     "at", "actor_id", "actor_label", "action", "object_type", "object_id", "object_label",
     "customer_id", "changes", "note",
 )  # fmt: skip
-LOOKUP_BATCH = 900
+# Values per lookup query: few queries, each well under SQLite's 32,766 parameters.
+LOOKUP_BATCH = 5000
 
 
 @dataclass
@@ -173,7 +174,7 @@ class CustomerChildImport(ImportKind):
             refs = list(refs)
             for start in range(0, len(refs), LOOKUP_BATCH):
                 batch = refs[start : start + LOOKUP_BATCH]
-                for value, pk in self.visible.filter(**{f"{column}__in": batch}).values_list(
+                for value, pk in self.visible.filter(**{f"{column}__in_list": batch}).values_list(
                     column, "id"
                 ):
                     # Two customers behind one reference: ambiguous (None), never a guess.
@@ -226,8 +227,8 @@ class KeyedChildImport(CustomerChildImport):
             batch = keyed[start : start + LOOKUP_BATCH]
             for row in self.model.objects.filter(
                 deleted_at__isnull=True,
-                customer_id__in={customer_id for _n, _v, customer_id, _k in batch},
-                **{f"{column}__in": {key[1] for _n, _v, _c, key in batch}},
+                customer_id__in_list={customer_id for _n, _v, customer_id, _k in batch},
+                **{f"{column}__in_list": {key[1] for _n, _v, _c, key in batch}},
             ).values("id", "customer_id", *self.writable):
                 found.setdefault((row["customer_id"], row[column]), row)
         return found

@@ -9,6 +9,7 @@ from tend.accounts.models import User
 from tend.accounts.selectors import assignable_users
 from tend.audit.models import AuditAction, AuditEntry
 from tend.core.bulk import bulk_insert, next_id
+from tend.core.lookups import in_list_sql
 from tend.customers.inputs import CustomerInput
 from tend.customers.models import Customer, CustomerNameGram, Tag
 from tend.customers.search import gram_rows
@@ -101,7 +102,7 @@ class CustomerImport(ImportKind):
         found = {}
         for start in range(0, len(values), LOOKUP_BATCH):
             batch = values[start : start + LOOKUP_BATCH]
-            for row in self.scope.filter(**{f"{field_name}__in": batch}).values(
+            for row in self.scope.filter(**{f"{field_name}__in_list": batch}).values(
                 "id", "owner_id", *CUSTOMER_WRITABLE
             ):
                 found.setdefault(row[field_name], row)
@@ -114,12 +115,13 @@ class CustomerImport(ImportKind):
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
             for start in range(0, len(values), LOOKUP_BATCH):
-                batch = values[start : start + LOOKUP_BATCH]
+                condition, params = in_list_sql(
+                    quote(field_name), values[start : start + LOOKUP_BATCH], connection.vendor
+                )
                 cursor.execute(
                     f"SELECT {quote(field_name)}, id FROM {quote(Customer._meta.db_table)} "
-                    f"WHERE deleted_at IS NULL AND {quote(field_name)} IN "
-                    f"({', '.join(['%s'] * len(batch))})",
-                    batch,
+                    f"WHERE deleted_at IS NULL AND {condition}",
+                    params,
                 )
                 for value, pk in cursor.fetchall():
                     taken.setdefault(value, pk)

@@ -81,7 +81,7 @@ class OrderImport(_LedgerImport):
         )
         ids = list(customer_ids)
         for start in range(0, len(ids), LOOKUP_BATCH):
-            Customer.objects.filter(pk__in=ids[start : start + LOOKUP_BATCH]).update(
+            Customer.objects.filter(pk__in_list=ids[start : start + LOOKUP_BATCH]).update(
                 last_order_on=Subquery(last), updated_at=timezone.now()
             )
 
