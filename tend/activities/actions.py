@@ -12,7 +12,7 @@ from tend.accounts.models import User
 from tend.accounts.selectors import assignable_users
 from tend.activities.inputs import ActivityInput, TaskInput
 from tend.activities.models import Activity, Task
-from tend.audit.actions import diff, record_change, snapshot
+from tend.audit.actions import diff, record_change, save_with_audit, snapshot
 from tend.audit.models import AuditAction
 from tend.core.errors import NotFound, ValidationFailed
 from tend.core.inputs import clean_input
@@ -86,22 +86,10 @@ def update_activity(*, actor: User, activity: Activity, data: dict) -> Activity:
     current["contact"] = activity.contact_id
     cleaned = clean_input(ActivityInput, data, current=current)
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
-    before = snapshot(activity, ACTIVITY_FIELDS)
     if "contact" in cleaned:
         cleaned["contact"] = _resolve_contact(activity.customer, cleaned["contact"])
-    for name, value in cleaned.items():
-        setattr(activity, name, value)
-    activity.save(update_fields=[*cleaned, "updated_at"])
+    save_with_audit(actor, activity, ACTIVITY_FIELDS, cleaned, customer_id=activity.customer_id)
     refresh_contact_time_nodes(activity.customer_id)
-    changes = diff(before, snapshot(activity, ACTIVITY_FIELDS))
-    if changes:
-        record_change(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            instance=activity,
-            customer_id=activity.customer_id,
-            changes=changes,
-        )
     return activity
 
 
@@ -173,40 +161,16 @@ def update_task(*, actor: User, task: Task, data: dict) -> Task:
     }
     cleaned = _resolve_task_links(actor, clean_input(TaskInput, data, current=current), task)
     task = Task.objects.select_for_update().get(pk=task.pk)
-    before = snapshot(task, TASK_FIELDS)
-    for name, value in cleaned.items():
-        setattr(task, name, value)
-    task.save(update_fields=[*cleaned, "updated_at"])
-    changes = diff(before, snapshot(task, TASK_FIELDS))
-    if changes:
-        record_change(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            instance=task,
-            customer_id=task.customer_id,
-            changes=changes,
-        )
+    save_with_audit(actor, task, TASK_FIELDS, cleaned, customer_id=task.customer_id)
     return task
 
 
 @transaction.atomic
 def set_task_done(*, actor: User, task: Task, done: bool) -> Task:
     task = Task.objects.select_for_update().get(pk=task.pk)
-    before = snapshot(task, ["done_at"])
-    if done and task.done_at is None:
-        task.done_at = timezone.now()
-    elif not done:
-        task.done_at = None
-    task.save(update_fields=["done_at", "updated_at"])
-    changes = diff(before, snapshot(task, ["done_at"]))
-    if changes:
-        record_change(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            instance=task,
-            customer_id=task.customer_id,
-            changes=changes,
-        )
+    # Done again keeps the first done time.
+    done_at = (task.done_at or timezone.now()) if done else None
+    save_with_audit(actor, task, ["done_at"], {"done_at": done_at}, customer_id=task.customer_id)
     return task
 
 

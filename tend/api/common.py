@@ -59,3 +59,13 @@ def page_out(page: Page) -> dict:
 def body_data(payload: InputSchema) -> dict:
     """The keys the caller sent, and only those: a PATCH changes what it names."""
     return payload.model_dump(exclude_unset=True)
+
+
+class StatusCountOut(Schema):
+    count: int
+    more: bool = Field(description="True when there are more than `count` (the count is capped)")
+
+
+def status_counts_out(counts: dict) -> dict:
+    """{status: (count, more)} from a *_status_counts selector, as StatusCountOut data."""
+    return {status: {"count": count, "more": more} for status, (count, more) in counts.items()}

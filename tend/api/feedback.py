@@ -10,11 +10,13 @@ from tend.api.common import (
     InputSchema,
     PageParams,
     RecordId,
+    StatusCountOut,
     Timestamp,
     UserRef,
     body_data,
     page_out,
     responses,
+    status_counts_out,
 )
 from tend.core.pagination import keyset_page
 from tend.service.actions import (
@@ -110,11 +112,6 @@ def _filters(params) -> FeedbackFilters:
     )
 
 
-class StatusCountOut(Schema):
-    count: int
-    more: bool = Field(description="True when there are more than `count` (the count is capped)")
-
-
 class FeedbackStatusChange(InputSchema):
     status: str = Field(description="The status to move to")
     resolution: str | None = Field(
@@ -174,7 +171,7 @@ def list_feedback(request, params: Query[FeedbackListParams]):
 def count_feedback(request, params: Query[FeedbackListParams]):
     """How much feedback is in each status (the status filter aside), capped."""
     counts = feedback_status_counts(request.auth, _filters(params))
-    return {status: {"count": count, "more": more} for status, (count, more) in counts.items()}
+    return status_counts_out(counts)
 
 
 @router.post(

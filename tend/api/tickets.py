@@ -9,11 +9,13 @@ from tend.api.common import (
     InputSchema,
     PageParams,
     RecordId,
+    StatusCountOut,
     Timestamp,
     UserRef,
     body_data,
     page_out,
     responses,
+    status_counts_out,
 )
 from tend.core.pagination import keyset_page
 from tend.service.actions import (
@@ -121,11 +123,6 @@ def _filters(params) -> TicketFilters:
     )
 
 
-class StatusCountOut(Schema):
-    count: int
-    more: bool = Field(description="True when there are more than `count` (the count is capped)")
-
-
 class TicketStatusChange(InputSchema):
     status: str = Field(description="The status to move to")
     note: str = Field("", description="Why, for the ticket's history")
@@ -188,7 +185,7 @@ def list_tickets(request, params: Query[TicketListParams]):
 def count_tickets(request, params: Query[TicketListParams]):
     """How many tickets are in each status (the status filter aside), capped."""
     counts = ticket_status_counts(request.auth, _filters(params))
-    return {status: {"count": count, "more": more} for status, (count, more) in counts.items()}
+    return status_counts_out(counts)
 
 
 @router.post(

@@ -74,8 +74,52 @@ def record_change(
     )
 
 
+def _keeps_updated_at(instance: models.Model) -> bool:
+    return any(field.name == "updated_at" for field in instance._meta.concrete_fields)
+
+
+def save_with_audit(
+    actor,
+    instance: models.Model,
+    fields: Iterable[str],
+    values: dict,
+    *,
+    also_save: Iterable[str] = (),
+    customer_id: int | None = None,
+    note: str = "",
+    actor_label: str = "",
+) -> dict:
+    """Set `values` on `instance` and save exactly those fields (with `also_save`, and
+    updated_at when the model keeps one), then record one UPDATE entry of what changed among
+    the audited `fields`. Nothing is recorded when nothing changed, unless a `note` says why
+    the update happened. Returns the changes, {field: [old, new]}.
+
+    Call it inside the action's transaction, after every check: a refused change must not
+    have touched the instance."""
+    fields = list(fields)
+    before = snapshot(instance, fields)
+    for name, value in values.items():
+        setattr(instance, name, value)
+    update_fields = [*values, *(name for name in also_save if name not in values)]
+    if _keeps_updated_at(instance):
+        update_fields.append("updated_at")
+    instance.save(update_fields=update_fields)
+    changes = diff(before, snapshot(instance, fields))
+    if changes or note:
+        record_change(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            instance=instance,
+            customer_id=customer_id,
+            changes=changes,
+            note=note,
+            actor_label=actor_label,
+        )
+    return changes
+
+
 def record_many(entries: list[AuditEntry]) -> None:
     AuditEntry.objects.bulk_create(entries, batch_size=500)
 
 
-__all__ = ["AuditAction", "diff", "record_change", "record_many", "snapshot"]
+__all__ = ["AuditAction", "diff", "record_change", "record_many", "save_with_audit", "snapshot"]

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tend.accounts.models import User
-from tend.audit.actions import diff, record_change, snapshot
+from tend.audit.actions import diff, record_change, save_with_audit, snapshot
 from tend.audit.models import AuditAction
 from tend.contracts.files import check_attachment
 from tend.contracts.inputs import ContractCreateInput, ContractInput, ContractStatusInput
@@ -179,21 +179,12 @@ def update_contract(*, actor: User, contract: Contract, data: dict) -> Contract:
         )
     if "number" in cleaned and _number_taken(cleaned["number"], exclude_id=contract.pk):
         raise _number_error()
-    before = snapshot(contract, CONTRACT_FIELDS)
-    for name, value in cleaned.items():
-        setattr(contract, name, value)
     _save_refusing_duplicates(
-        lambda: contract.save(update_fields=[*cleaned, "updated_at"]), contract
+        lambda: save_with_audit(
+            actor, contract, CONTRACT_FIELDS, cleaned, customer_id=contract.customer_id
+        ),
+        contract,
     )
-    changes = diff(before, snapshot(contract, CONTRACT_FIELDS))
-    if changes:
-        record_change(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            instance=contract,
-            customer_id=contract.customer_id,
-            changes=changes,
-        )
     return contract
 
 
@@ -225,12 +216,15 @@ def change_contract_status(*, actor: User, contract: Contract, data: dict) -> Co
         raise ValidationFailed(
             field_errors={"signed_on": [_("Give the signing date to mark the contract signed.")]}
         )
-    before = snapshot(contract, CONTRACT_FIELDS)
     now = timezone.now()
-    contract.status = target
-    contract.signed_on = signed_on
-    contract.status_changed_at = now
-    contract.save(update_fields=["status", "signed_on", "status_changed_at", "updated_at"])
+    save_with_audit(
+        actor,
+        contract,
+        CONTRACT_FIELDS,
+        {"status": target, "signed_on": signed_on, "status_changed_at": now},
+        customer_id=contract.customer_id,
+        note=cleaned.get("reason", ""),
+    )
     ContractStatusChange.objects.create(
         contract=contract,
         customer_id=contract.customer_id,
@@ -239,14 +233,6 @@ def change_contract_status(*, actor: User, contract: Contract, data: dict) -> Co
         at=now,
         actor=actor,
         reason=cleaned.get("reason", ""),
-    )
-    record_change(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        instance=contract,
-        customer_id=contract.customer_id,
-        changes=diff(before, snapshot(contract, CONTRACT_FIELDS)),
-        note=cleaned.get("reason", ""),
     )
     return contract
 

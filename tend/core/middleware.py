@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 SESSION_LAST_SEEN_KEY = "tend_last_seen"
 # Refresh the stored expiry at most this often: an idle timeout, without a write per request.
 SESSION_REFRESH_SECONDS = 60
+# An upload's request carries form fields and multipart framing besides the file.
+FORM_FIELDS_ALLOWANCE = 64 * 1024
 
 
 class RequestSizeLimitMiddleware:
@@ -23,27 +25,34 @@ class RequestSizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        limit = self.limit_for(request.path)
-        if length > limit:
-            return self.too_large(request, limit)
+        file_limit = self.file_limit_for(request.path)
+        if file_limit is None:
+            if length > settings.TEND_MAX_REQUEST_BYTES:
+                return self.too_large(request, settings.TEND_MAX_REQUEST_BYTES, upload=False)
+        elif length > file_limit + FORM_FIELDS_ALLOWANCE:
+            return self.too_large(request, file_limit, upload=True)
         return self.get_response(request)
 
     @staticmethod
-    def limit_for(path: str) -> int:
+    def file_limit_for(path: str) -> int | None:
         """File uploads (imports, attachments) have their own, larger limits."""
         for prefix, limit in settings.TEND_UPLOAD_LIMITS.items():
             if path.startswith(prefix):
                 return limit
-        return settings.TEND_MAX_REQUEST_BYTES
+        return None
 
     @staticmethod
-    def too_large(request, limit: int):
-        limit_kib = limit // 1024
+    def too_large(request, limit: int, *, upload: bool):
         # This runs before the locale middleware: answer in the language the caller asked for.
         with translation.override(translation.get_language_from_request(request)):
-            message = _("The request body is too large (limit %(limit)s KiB).") % {
-                "limit": limit_kib
-            }
+            if upload:
+                # The same words the upload itself uses when it counts the file's bytes.
+                message = _("The file is larger than %(limit)s MB: split it into smaller files.")
+                message %= {"limit": limit // (1024 * 1024)}
+            else:
+                message = _("The request body is too large (limit %(limit)s KiB).") % {
+                    "limit": limit // 1024
+                }
             if request.path.startswith("/api/"):
                 return JsonResponse(
                     {"code": "too_large", "message": message, "field_errors": {}}, status=413

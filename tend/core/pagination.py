@@ -48,9 +48,10 @@ def _decode_cursor(cursor: str, field) -> tuple[Any, int]:
     return value, last_id
 
 
-def keyset_page(queryset: QuerySet, ordering: str, cursor: str | None, limit: int) -> Page:
-    """One page of `queryset` sorted by `ordering` ("name" or "-created_at"), ties broken by
-    id in the same direction; nulls come last either way."""
+def keyset_ordering(queryset: QuerySet, ordering: str) -> QuerySet:
+    """`queryset` sorted as its keyset pages are: by `ordering` ("name" or "-created_at"),
+    ties broken by id in the same direction, nulls last either way. An export of a list reads
+    its rows in this order."""
     field_name = ordering.lstrip("-")
     descending = ordering.startswith("-")
     field = queryset.model._meta.get_field(field_name)
@@ -58,7 +59,15 @@ def keyset_page(queryset: QuerySet, ordering: str, cursor: str | None, limit: in
         expression = F(field_name).desc(nulls_last=True) if field.null else F(field_name).desc()
     else:
         expression = F(field_name).asc(nulls_last=True) if field.null else F(field_name).asc()
-    queryset = queryset.order_by(expression, "-id" if descending else "id")
+    return queryset.order_by(expression, "-id" if descending else "id")
+
+
+def keyset_page(queryset: QuerySet, ordering: str, cursor: str | None, limit: int) -> Page:
+    """One page of `queryset` sorted by `ordering` (see keyset_ordering)."""
+    field_name = ordering.lstrip("-")
+    descending = ordering.startswith("-")
+    field = queryset.model._meta.get_field(field_name)
+    queryset = keyset_ordering(queryset, ordering)
     if cursor:
         value, last_id = _decode_cursor(cursor, field)
         beyond = "lt" if descending else "gt"

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from tend.accounts.models import User
 from tend.accounts.selectors import assignable_users
-from tend.audit.actions import diff, record_change, snapshot
+from tend.audit.actions import diff, record_change, save_with_audit, snapshot
 from tend.audit.models import AuditAction
 from tend.core.errors import DuplicateFound, PermissionDenied, ValidationFailed
 from tend.core.inputs import clean_input
@@ -181,19 +181,13 @@ def assign_customer_owner(*, actor: User, customer: Customer, owner: User | None
                 field_errors={"owner": [_("You cannot assign customers to this user.")]}
             )
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    before = snapshot(customer, ["owner", "team"])
-    customer.owner = owner
-    customer.team_id = owner.team_id if owner else customer.team_id
-    customer.save(update_fields=["owner", "team", "updated_at"])
-    changes = diff(before, snapshot(customer, ["owner", "team"]))
-    if changes:
-        record_change(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            instance=customer,
-            customer_id=customer.pk,
-            changes=changes,
-        )
+    save_with_audit(
+        actor,
+        customer,
+        ["owner", "team"],
+        {"owner": owner, "team_id": owner.team_id if owner else customer.team_id},
+        customer_id=customer.pk,
+    )
     return customer
 
 
@@ -242,20 +236,8 @@ def update_contact(*, actor: User, contact: Contact, data: dict) -> Contact:
     current = {name: getattr(contact, name) for name in CONTACT_FIELDS}
     cleaned = clean_input(ContactInput, data, current=current)
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
-    before = snapshot(contact, CONTACT_FIELDS)
-    for name, value in cleaned.items():
-        setattr(contact, name, value)
-    contact.save(update_fields=[*cleaned, "updated_at"])
+    save_with_audit(actor, contact, CONTACT_FIELDS, cleaned, customer_id=contact.customer_id)
     _apply_primary(contact)
-    changes = diff(before, snapshot(contact, CONTACT_FIELDS))
-    if changes:
-        record_change(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            instance=contact,
-            customer_id=contact.customer_id,
-            changes=changes,
-        )
     return contact
 
 

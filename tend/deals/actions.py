@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 
 from tend.accounts.models import User
 from tend.accounts.selectors import assignable_users
-from tend.audit.actions import diff, record_change, snapshot
+from tend.audit.actions import diff, record_change, save_with_audit, snapshot
 from tend.audit.models import AuditAction
 from tend.core.errors import NotFound, PermissionDenied, ValidationFailed
 from tend.core.inputs import clean_input
@@ -186,7 +186,6 @@ def update_deal(*, actor: User, deal: Deal, data: dict) -> Deal:
     deal may keep an owner its editor could not choose."""
     cleaned = clean_input(DealChangeInput, data, current=_current_input(deal))
     deal = Deal.objects.select_for_update().select_related("customer").get(pk=deal.pk)
-    before = snapshot(deal, DEAL_FIELDS)
     if "contact" in cleaned:
         if cleaned["contact"] == deal.contact_id and cleaned["contact"] is not None:
             cleaned["contact"] = deal.contact
@@ -197,18 +196,7 @@ def update_deal(*, actor: User, deal: Deal, data: dict) -> Deal:
             cleaned["owner"] = deal.owner
         else:
             cleaned["owner"] = _resolve_owner(actor, cleaned["owner"], deal.customer)
-    for name, value in cleaned.items():
-        setattr(deal, name, value)
-    deal.save(update_fields=[*cleaned, "updated_at"])
-    changes = diff(before, snapshot(deal, DEAL_FIELDS))
-    if changes:
-        record_change(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            instance=deal,
-            customer_id=deal.customer_id,
-            changes=changes,
-        )
+    save_with_audit(actor, deal, DEAL_FIELDS, cleaned, customer_id=deal.customer_id)
     return deal
 
 
@@ -303,11 +291,8 @@ def pause_deal(*, actor: User, deal: Deal, reason: str) -> Deal:
     deal = Deal.objects.select_for_update().select_related("stage").get(pk=deal.pk)
     if deal.stage.category != StageCategory.OPEN:
         raise ValidationFailed(_("Only an open deal can be paused."))
-    before = snapshot(deal, PAUSE_FIELDS)
-    deal.paused = True
-    deal.paused_reason = cleaned["reason"].strip()
-    deal.save(update_fields=[*PAUSE_FIELDS, "updated_at"])
-    _audit_update(actor, deal, before, PAUSE_FIELDS, deal.customer_id)
+    values = {"paused": True, "paused_reason": cleaned["reason"].strip()}
+    save_with_audit(actor, deal, PAUSE_FIELDS, values, customer_id=deal.customer_id)
     return deal
 
 
@@ -316,24 +301,9 @@ def resume_deal(*, actor: User, deal: Deal) -> Deal:
     deal = Deal.objects.select_for_update().get(pk=deal.pk)
     if not deal.paused:
         return deal
-    before = snapshot(deal, PAUSE_FIELDS)
-    deal.paused = False
-    deal.paused_reason = ""
-    deal.save(update_fields=[*PAUSE_FIELDS, "updated_at"])
-    _audit_update(actor, deal, before, PAUSE_FIELDS, deal.customer_id)
+    values = {"paused": False, "paused_reason": ""}
+    save_with_audit(actor, deal, PAUSE_FIELDS, values, customer_id=deal.customer_id)
     return deal
-
-
-def _audit_update(actor, instance, before: dict, fields, customer_id=None) -> None:
-    changes = diff(before, snapshot(instance, fields))
-    if changes:
-        record_change(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            instance=instance,
-            customer_id=customer_id,
-            changes=changes,
-        )
 
 
 @transaction.atomic
@@ -398,11 +368,7 @@ def update_pipeline(*, actor: User, pipeline: Pipeline, data: dict) -> Pipeline:
         raise ValidationFailed(field_errors={"active": [_("The default pipeline must be active.")]})
     if is_default and not pipeline.is_default:
         _make_default(pipeline)
-    before = snapshot(pipeline, PIPELINE_FIELDS)
-    for name, value in cleaned.items():
-        setattr(pipeline, name, value)
-    pipeline.save(update_fields=[*cleaned, "updated_at"])
-    _audit_update(actor, pipeline, before, PIPELINE_FIELDS)
+    save_with_audit(actor, pipeline, PIPELINE_FIELDS, cleaned)
     return pipeline
 
 
@@ -508,11 +474,7 @@ def update_stage(*, actor: User, stage: Stage, data: dict) -> Stage:
                 ]
             }
         )
-    before = snapshot(stage, STAGE_FIELDS)
-    for name, value in cleaned.items():
-        setattr(stage, name, value)
-    _save_stage(lambda: stage.save(update_fields=list(cleaned)), key_given=True)
-    _audit_update(actor, stage, before, STAGE_FIELDS)
+    _save_stage(lambda: save_with_audit(actor, stage, STAGE_FIELDS, cleaned), key_given=True)
     return stage
 
 

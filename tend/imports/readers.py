@@ -21,7 +21,10 @@ from tend.core.errors import ValidationFailed
 # or hold millions of parts; openpyxl parses the XML through defusedxml (entity bombs).
 MAX_XLSX_MEMBERS = 10_000
 MAX_COMPRESSION_RATIO = 200
+# A CSV that is not a table (a quote left open, text with no line breaks) turns into cells of
+# megabytes or rows of millions of cells: refused, naming the row, before it fills memory.
 CSV_FIELD_LIMIT = 1_000_000
+MAX_COLUMNS = 1_000
 
 
 class FileRejected(ValidationFailed):
@@ -89,30 +92,62 @@ def _open_csv(path: Path) -> Table:
         dialect = csv.excel
     reader = csv.reader(handle, dialect)
     try:
-        headers = [cell.strip() for cell in next(reader, [])]
+        first = next(reader, [])
+        _check_width(1, first)
     except csv.Error as exc:
         handle.close()
-        raise FileRejected(
-            _("The file is not a readable CSV table: %(error)s") % {"error": exc}
-        ) from exc
+        raise _unreadable_csv(exc, 1) from exc
+    except FileRejected:
+        handle.close()
+        raise
+    headers = [cell.strip() for cell in first]
     if not any(headers):
         handle.close()
         raise FileRejected(_("The file is empty: the first row must name the columns."))
 
     def rows():
+        # Rows are counted as a spreadsheet shows them: a quoted cell may span several lines.
+        number = 1
         try:
-            for number, row in enumerate(reader, start=2):
+            for row in reader:
+                number += 1
+                _check_width(number, row)
                 if any(row):
                     yield number, row
         except csv.Error as exc:
-            raise FileRejected(
-                _("Row %(row)s cannot be read as CSV: %(error)s")
-                % {"row": reader.line_num, "error": exc}
-            ) from exc
+            raise _unreadable_csv(exc, number + 1) from exc
         finally:
             handle.close()
 
     return Table(headers=headers, rows=rows(), encoding=encoding, format="csv")
+
+
+def _check_width(number: int, row: list) -> None:
+    if len(row) > MAX_COLUMNS:
+        raise FileRejected(
+            _(
+                "Row %(row)s has %(count)s columns; a table can have at most %(limit)s. Is the "
+                "file really a table with one record per line?"
+            )
+            % {"row": number, "count": len(row), "limit": MAX_COLUMNS}
+        )
+
+
+def _unreadable_csv(error: csv.Error, number: int) -> FileRejected:
+    if "field limit" in str(error):
+        return FileRejected(
+            _(
+                "Row %(row)s has a cell of more than %(limit)s characters, so the file is not a "
+                "proper table (is a quotation mark left open?). Correct that row and upload the "
+                "file again."
+            )
+            % {"row": number, "limit": f"{CSV_FIELD_LIMIT:,}"}
+        )
+    if number == 1:
+        return FileRejected(_("The file is not a readable CSV table: %(error)s") % {"error": error})
+    return FileRejected(
+        _("Row %(row)s cannot be read as CSV: %(error)s") % {"row": number, "error": error}
+    )
 
 
 def _check_archive(path: Path) -> None:

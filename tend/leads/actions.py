@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from tend.accounts.models import User
 from tend.accounts.selectors import assignable_users
-from tend.audit.actions import diff, record_change, snapshot
+from tend.audit.actions import diff, record_change, save_with_audit, snapshot
 from tend.audit.models import AuditAction
 from tend.core.errors import NotFound, PermissionDenied, TendError, ValidationFailed
 from tend.core.ids import parse_record_id
@@ -80,36 +80,35 @@ class LeadAlreadyConverted(TendError):
     default_message = gettext_lazy("This lead has already been converted.")
 
 
-def _audit(actor, instance, action, before: dict, fields, *, customer_id=None, note="", label=""):
-    changes = diff(before, snapshot(instance, fields))
-    if changes or action != AuditAction.UPDATE:
-        record_change(
-            actor=actor,
-            action=action,
-            instance=instance,
-            customer_id=customer_id,
-            changes=changes,
-            note=note,
-            actor_label=label,
-        )
+def _audit_creation(actor, instance, fields, *, label="") -> None:
+    record_change(
+        actor=actor,
+        action=AuditAction.CREATE,
+        instance=instance,
+        changes=diff({}, snapshot(instance, fields)),
+        actor_label=label,
+    )
+
+
+def _lead_values(lead: Lead, cleaned: dict) -> dict:
+    """What cleaned input makes of the lead's fields, always with its score and
+    score_set_by_hand. A score given sets it by hand; an empty one hands it back to the
+    scoring function, which otherwise recomputes it from the fields (see
+    tend.leads.scoring) whenever they change."""
+    values = {name: value for name, value in cleaned.items() if name != "score"}
+    score = cleaned.get("score")
+    by_hand = score is not None if "score" in cleaned else lead.score_set_by_hand
+    if by_hand:
+        score = lead.score if score is None else score
+    else:
+        scored = ("source", *LeadContactInput.base_fields)
+        score = compute_score({name: values.get(name, getattr(lead, name)) for name in scored})
+    return {**values, "score": score, "score_set_by_hand": by_hand}
 
 
 def _set_fields(lead: Lead, cleaned: dict) -> None:
-    """Write cleaned values to the lead. A score given sets it by hand; an empty one hands
-    it back to the scoring function, which otherwise recomputes it from the fields (see
-    tend.leads.scoring) whenever they change."""
-    score_given = "score" in cleaned
-    score = cleaned.pop("score", None)
-    for name, value in cleaned.items():
+    for name, value in _lead_values(lead, cleaned).items():
         setattr(lead, name, value)
-    if score_given:
-        lead.score_set_by_hand = score is not None
-        if score is not None:
-            lead.score = score
-    if not lead.score_set_by_hand:
-        lead.score = compute_score(
-            {name: getattr(lead, name) for name in ("source", *LeadContactInput.base_fields)}
-        )
 
 
 def _refuse_if_converted(lead: Lead) -> None:
@@ -134,7 +133,7 @@ def create_lead(*, actor: User, data: dict) -> Lead:
     lead = Lead(owner=actor, created_by=actor, status_changed_at=timezone.now())
     _set_fields(lead, cleaned)
     lead.save()
-    _audit(actor, lead, AuditAction.CREATE, {}, [*LEAD_AUDITED, "raw_fields"])
+    _audit_creation(actor, lead, [*LEAD_AUDITED, "raw_fields"])
     return lead
 
 
@@ -152,10 +151,7 @@ def update_lead(*, actor: User, lead: Lead, data: dict) -> Lead:
     cleaned = clean_input(LeadChangeInput, data, current=_current_input(lead))
     lead = _locked(lead)
     _refuse_if_converted(lead)
-    before = snapshot(lead, LEAD_AUDITED)
-    _set_fields(lead, cleaned)
-    lead.save(update_fields=[*cleaned, "score", "score_set_by_hand", "updated_at"])
-    _audit(actor, lead, AuditAction.UPDATE, before, LEAD_AUDITED)
+    save_with_audit(actor, lead, LEAD_AUDITED, _lead_values(lead, cleaned))
     return lead
 
 
@@ -170,12 +166,8 @@ def set_lead_status(*, actor: User, lead: Lead, status: str, reason: str = "") -
     reason = reason if status == LeadStatus.DISQUALIFIED else ""
     if lead.status == status and lead.disqualified_reason == reason:
         return lead
-    before = snapshot(lead, STATUS_FIELDS)
-    lead.status = status
-    lead.disqualified_reason = reason
-    lead.status_changed_at = timezone.now()
-    lead.save(update_fields=[*STATUS_FIELDS, "updated_at"])
-    _audit(actor, lead, AuditAction.UPDATE, before, STATUS_FIELDS[:2], note=reason)
+    values = {"status": status, "disqualified_reason": reason, "status_changed_at": timezone.now()}
+    save_with_audit(actor, lead, STATUS_FIELDS[:2], values, note=reason)
     return lead
 
 
@@ -189,10 +181,7 @@ def claim_lead(*, actor: User, lead: Lead) -> Lead:
     if lead.owner_id is not None:
         raise ValidationFailed(_("This lead already has an owner."))
     _refuse_if_converted(lead)
-    before = snapshot(lead, ["owner"])
-    lead.owner = actor
-    lead.save(update_fields=["owner", "updated_at"])
-    _audit(actor, lead, AuditAction.UPDATE, before, ["owner"])
+    save_with_audit(actor, lead, ["owner"], {"owner": actor})
     return lead
 
 
@@ -213,10 +202,7 @@ def assign_lead(*, actor: User, lead: Lead, owner_id: int | None) -> Lead:
                 )
     lead = _locked(lead)
     _refuse_if_converted(lead)
-    before = snapshot(lead, ["owner"])
-    lead.owner = owner
-    lead.save(update_fields=["owner", "updated_at"])
-    _audit(actor, lead, AuditAction.UPDATE, before, ["owner"])
+    save_with_audit(actor, lead, ["owner"], {"owner": owner})
     return lead
 
 
@@ -434,22 +420,21 @@ def convert_lead(
     else:
         the_deal = None
     now = timezone.now()
-    before = snapshot(lead, CONVERSION_FIELDS)
-    lead.status = LeadStatus.CONVERTED
-    lead.status_changed_at = now
-    lead.owner = lead.owner or actor
-    lead.converted_at = now
-    lead.converted_by = actor
-    lead.converted_customer = target
-    lead.converted_contact = person
-    lead.converted_deal = the_deal
-    lead.save(update_fields=[*CONVERSION_FIELDS, "updated_at"])
-    _audit(
+    values = {
+        "status": LeadStatus.CONVERTED,
+        "status_changed_at": now,
+        "owner": lead.owner or actor,
+        "converted_at": now,
+        "converted_by": actor,
+        "converted_customer": target,
+        "converted_contact": person,
+        "converted_deal": the_deal,
+    }
+    save_with_audit(
         actor,
         lead,
-        AuditAction.UPDATE,
-        before,
         CONVERSION_FIELDS,
+        values,
         customer_id=target.pk,
         note="converted" if new_customer else "converted onto an existing customer",
     )
@@ -481,11 +466,9 @@ def receive_web_form_lead(*, form_key, payload: dict) -> Lead:
     )
     _set_fields(lead, cleaned)
     lead.save()
-    _audit(
+    _audit_creation(
         None,
         lead,
-        AuditAction.CREATE,
-        {},
         [*LEAD_AUDITED, "raw_fields", "form"],
         label=f"{WEB_FORM_ACTOR}: {form.name}"[:100],
     )
@@ -505,7 +488,7 @@ def create_lead_form(*, actor: User, data: dict) -> LeadForm:
     form = LeadForm.objects.create(
         **cleaned, key=secrets.token_urlsafe(FORM_KEY_BYTES), created_by=actor
     )
-    _audit(actor, form, AuditAction.CREATE, {}, FORM_FIELDS)
+    _audit_creation(actor, form, FORM_FIELDS)
     return form
 
 
@@ -514,8 +497,5 @@ def set_lead_form_active(*, actor: User, form: LeadForm, active: bool) -> LeadFo
     """Deactivate a form (its key is then refused) or bring it back."""
     _require_admin(actor)
     form = LeadForm.objects.select_for_update().get(pk=form.pk)
-    before = snapshot(form, FORM_FIELDS)
-    form.active = bool(active)
-    form.save(update_fields=["active", "updated_at"])
-    _audit(actor, form, AuditAction.UPDATE, before, FORM_FIELDS)
+    save_with_audit(actor, form, FORM_FIELDS, {"active": bool(active)})
     return form

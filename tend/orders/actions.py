@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tend.accounts.models import User
-from tend.audit.actions import diff, record_change, snapshot
+from tend.audit.actions import diff, record_change, save_with_audit, snapshot
 from tend.audit.models import AuditAction
 from tend.contracts.models import Contract
 from tend.core.errors import ValidationFailed
@@ -116,20 +116,8 @@ def update_order(*, actor: User, order: Order, data: dict) -> Order:
                     ]
                 }
             )
-    before = snapshot(order, ORDER_FIELDS)
-    for name, value in cleaned.items():
-        setattr(order, name, value)
-    order.save(update_fields=[*cleaned, "updated_at"])
+    save_with_audit(actor, order, ORDER_FIELDS, cleaned, customer_id=order.customer_id)
     refresh_last_order(order.customer_id)
-    changes = diff(before, snapshot(order, ORDER_FIELDS))
-    if changes:
-        record_change(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            instance=order,
-            customer_id=order.customer_id,
-            changes=changes,
-        )
     return order
 
 
@@ -184,19 +172,7 @@ def update_payment(*, actor: User, payment: Payment, data: dict) -> Payment:
                     ]
                 }
             )
-    before = snapshot(payment, PAYMENT_FIELDS)
-    for name, value in cleaned.items():
-        setattr(payment, name, value)
-    payment.save(update_fields=[*cleaned, "updated_at"])
-    changes = diff(before, snapshot(payment, PAYMENT_FIELDS))
-    if changes:
-        record_change(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            instance=payment,
-            customer_id=payment.customer_id,
-            changes=changes,
-        )
+    save_with_audit(actor, payment, PAYMENT_FIELDS, cleaned, customer_id=payment.customer_id)
     return payment
 
 
@@ -223,22 +199,24 @@ def _lock_orders(payment: Payment, order_ids) -> dict[int, Order]:
 def _put(actor: User, payment: Payment, order: Order, amount: Decimal) -> PaymentAllocation:
     """Add `amount` of the payment to the order (checked by the caller), with its audit."""
     allocation = PaymentAllocation.objects.filter(payment=payment, order=order).first()
-    if allocation is None:
-        allocation = PaymentAllocation.objects.create(
-            payment=payment, order=order, amount=amount, created_by=actor
+    if allocation is not None:
+        save_with_audit(
+            actor,
+            allocation,
+            ALLOCATION_FIELDS,
+            {"amount": allocation.amount + amount},
+            customer_id=payment.customer_id,
         )
-        action, before = AuditAction.CREATE, {}
-    else:
-        before = snapshot(allocation, ALLOCATION_FIELDS)
-        allocation.amount += amount
-        allocation.save(update_fields=["amount", "updated_at"])
-        action = AuditAction.UPDATE
+        return allocation
+    allocation = PaymentAllocation.objects.create(
+        payment=payment, order=order, amount=amount, created_by=actor
+    )
     record_change(
         actor=actor,
-        action=action,
+        action=AuditAction.CREATE,
         instance=allocation,
         customer_id=payment.customer_id,
-        changes=diff(before, snapshot(allocation, ALLOCATION_FIELDS)),
+        changes=diff({}, snapshot(allocation, ALLOCATION_FIELDS)),
     )
     return allocation
 
@@ -402,7 +380,6 @@ def _release_excess(customer_id: int) -> None:
         cut = min(excess, allocation.amount)
         payment_total[allocation.payment_id] -= cut
         order_total[allocation.order_id] -= cut
-        before = snapshot(allocation, ALLOCATION_FIELDS)
         if cut == allocation.amount:
             record_change(
                 actor=None,
@@ -414,14 +391,12 @@ def _release_excess(customer_id: int) -> None:
             )
             allocation.delete()
         else:
-            allocation.amount -= cut
-            allocation.save(update_fields=["amount", "updated_at"])
-            record_change(
-                actor=None,
-                action=AuditAction.UPDATE,
-                instance=allocation,
+            save_with_audit(
+                None,
+                allocation,
+                ALLOCATION_FIELDS,
+                {"amount": allocation.amount - cut},
                 customer_id=customer_id,
-                changes=diff(before, snapshot(allocation, ALLOCATION_FIELDS)),
                 note="released after a restore",
             )
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from tend.accounts.models import User
 from tend.accounts.selectors import assignable_users
-from tend.audit.actions import diff, record_change, snapshot
+from tend.audit.actions import diff, record_change, save_with_audit, snapshot
 from tend.audit.models import AuditAction
 from tend.core.errors import NotFound, ValidationFailed
 from tend.core.inputs import clean_input
@@ -182,19 +182,6 @@ def _status_label(choices, value) -> str:
     return str(dict(choices.choices).get(value, value))
 
 
-def _audit_update(actor: User, record, before: dict, fields, note: str = "") -> None:
-    changes = diff(before, snapshot(record, fields))
-    if changes or note:
-        record_change(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            instance=record,
-            customer_id=record.customer_id,
-            changes=changes,
-            note=note,
-        )
-
-
 # --- tickets ----------------------------------------------------------------------------------
 
 
@@ -235,7 +222,6 @@ def update_ticket(*, actor: User, ticket: Ticket, data: dict) -> Ticket:
     }
     cleaned = clean_input(TicketChangeInput, data, current=current)
     ticket = Ticket.objects.select_for_update().select_related("customer").get(pk=ticket.pk)
-    before = snapshot(ticket, TICKET_FIELDS)
     if "contact" in cleaned:
         cleaned["contact"] = _contact_of(ticket.customer, cleaned["contact"])
     if "assignee" in cleaned:
@@ -243,10 +229,7 @@ def update_ticket(*, actor: User, ticket: Ticket, data: dict) -> Ticket:
             cleaned["assignee"] = ticket.assignee
         else:
             cleaned["assignee"] = _assignee_for(actor, ticket.customer, cleaned["assignee"])
-    for name, value in cleaned.items():
-        setattr(ticket, name, value)
-    ticket.save(update_fields=[*cleaned, "updated_at"])
-    _audit_update(actor, ticket, before, TICKET_FIELDS)
+    save_with_audit(actor, ticket, TICKET_FIELDS, cleaned, customer_id=ticket.customer_id)
     return ticket
 
 
@@ -277,29 +260,24 @@ def change_ticket_status(
         }
         raise ValidationFailed(message, field_errors={"status": [message]})
     moment = at or timezone.now()
-    before = snapshot(ticket, TICKET_FIELDS)
-    ticket.status = target
+    values = {"status": target}
     if current == TicketStatus.OPEN and ticket.first_response_at is None:
-        ticket.first_response_at = moment
+        values["first_response_at"] = moment
     if target in DONE_TICKET_STATUSES:
         # Resolved, then closed: the resolution happened when it was resolved.
         if current not in DONE_TICKET_STATUSES:
-            ticket.resolved_at = moment
+            values["resolved_at"] = moment
     elif current in DONE_TICKET_STATUSES:
-        ticket.resolved_at = None
-        ticket.satisfaction = None
-        ticket.satisfaction_comment = ""
-    ticket.save(
-        update_fields=[
-            "status",
-            "first_response_at",
-            "resolved_at",
-            "satisfaction",
-            "satisfaction_comment",
-            "updated_at",
-        ]
+        values.update(resolved_at=None, satisfaction=None, satisfaction_comment="")
+    save_with_audit(
+        actor,
+        ticket,
+        TICKET_FIELDS,
+        values,
+        also_save=["first_response_at", "resolved_at", "satisfaction", "satisfaction_comment"],
+        customer_id=ticket.customer_id,
+        note=cleaned["note"],
     )
-    _audit_update(actor, ticket, before, TICKET_FIELDS, note=cleaned["note"])
     return ticket
 
 
@@ -321,10 +299,8 @@ def add_ticket_comment(
         changes=diff({}, snapshot(comment, COMMENT_FIELDS)),
     )
     if ticket.first_response_at is None and comment.public and not comment.from_customer:
-        before = snapshot(ticket, TICKET_FIELDS)
-        ticket.first_response_at = moment
-        ticket.save(update_fields=["first_response_at", "updated_at"])
-        _audit_update(actor, ticket, before, TICKET_FIELDS)
+        values = {"first_response_at": moment}
+        save_with_audit(actor, ticket, TICKET_FIELDS, values, customer_id=ticket.customer_id)
     return comment
 
 
@@ -341,11 +317,8 @@ def rate_ticket(*, actor: User, ticket: Ticket, data: dict) -> Ticket:
                 ]
             }
         )
-    before = snapshot(ticket, TICKET_FIELDS)
-    ticket.satisfaction = cleaned["satisfaction"]
-    ticket.satisfaction_comment = cleaned["satisfaction_comment"]
-    ticket.save(update_fields=["satisfaction", "satisfaction_comment", "updated_at"])
-    _audit_update(actor, ticket, before, TICKET_FIELDS)
+    values = {name: cleaned[name] for name in ("satisfaction", "satisfaction_comment")}
+    save_with_audit(actor, ticket, TICKET_FIELDS, values, customer_id=ticket.customer_id)
     return ticket
 
 
@@ -402,7 +375,6 @@ def update_feedback(*, actor: User, feedback: Feedback, data: dict) -> Feedback:
     }
     cleaned = clean_input(FeedbackChangeInput, data, current=current)
     feedback = Feedback.objects.select_for_update().select_related("customer").get(pk=feedback.pk)
-    before = snapshot(feedback, FEEDBACK_FIELDS)
     if "contact" in cleaned:
         cleaned["contact"] = _contact_of(feedback.customer, cleaned["contact"])
     if "ticket" in cleaned:
@@ -410,10 +382,7 @@ def update_feedback(*, actor: User, feedback: Feedback, data: dict) -> Feedback:
     _require_complaint_resolution(
         cleaned.get("kind", feedback.kind), feedback.status, feedback.resolution, "kind"
     )
-    for name, value in cleaned.items():
-        setattr(feedback, name, value)
-    feedback.save(update_fields=[*cleaned, "updated_at"])
-    _audit_update(actor, feedback, before, FEEDBACK_FIELDS)
+    save_with_audit(actor, feedback, FEEDBACK_FIELDS, cleaned, customer_id=feedback.customer_id)
     return feedback
 
 
@@ -450,16 +419,19 @@ def change_feedback_status(
         raise ValidationFailed(message, field_errors={"status": [message]})
     resolution_text = cleaned["resolution"] if "resolution" in data else feedback.resolution
     _require_complaint_resolution(feedback.kind, target, resolution_text, "resolution")
-    before = snapshot(feedback, FEEDBACK_FIELDS)
-    feedback.status = target
-    feedback.resolution = resolution_text
-    if target in DONE_FEEDBACK_STATUSES:
-        if current not in DONE_FEEDBACK_STATUSES:
-            feedback.resolved_at = at or timezone.now()
-    else:
-        feedback.resolved_at = None
-    feedback.save(update_fields=["status", "resolution", "resolved_at", "updated_at"])
-    _audit_update(actor, feedback, before, FEEDBACK_FIELDS)
+    values = {"status": target, "resolution": resolution_text}
+    if target not in DONE_FEEDBACK_STATUSES:
+        values["resolved_at"] = None
+    elif current not in DONE_FEEDBACK_STATUSES:
+        values["resolved_at"] = at or timezone.now()
+    save_with_audit(
+        actor,
+        feedback,
+        FEEDBACK_FIELDS,
+        values,
+        also_save=["resolved_at"],
+        customer_id=feedback.customer_id,
+    )
     return feedback
 
 
@@ -488,10 +460,14 @@ def escalate_feedback(
         at=at or timezone.now(),
         reason=cleaned["reason"],
     )
-    before = snapshot(feedback, FEEDBACK_FIELDS)
-    feedback.escalation_level = target
-    feedback.save(update_fields=["escalation_level", "updated_at"])
-    _audit_update(actor, feedback, before, FEEDBACK_FIELDS, note=cleaned["reason"][:500])
+    save_with_audit(
+        actor,
+        feedback,
+        FEEDBACK_FIELDS,
+        {"escalation_level": target},
+        customer_id=feedback.customer_id,
+        note=cleaned["reason"][:500],
+    )
     return escalation
 
 

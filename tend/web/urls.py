@@ -155,6 +155,15 @@ urlpatterns = [
     path("imports/<int:pk>/progress/", imports.import_progress, name="import_progress"),
     path("imports/<int:pk>/again/", imports.import_repeat, name="import_repeat"),
     path("imports/<int:pk>/report/", imports.import_report, name="import_report"),
+    # every list's export (the customer list's sits with the customers)
+    path("deals/export/", deals.deal_export, name="deal_export"),
+    path("leads/export/", leads.lead_export, name="lead_export"),
+    path("contracts/export/", contracts.contract_export, name="contract_export"),
+    path("orders/export/", orders.order_export, name="order_export"),
+    path("payments/export/", orders.payment_export, name="payment_export"),
+    path("tickets/export/", tickets.ticket_export, name="ticket_export"),
+    path("feedback/export/", feedback.feedback_export, name="feedback_export"),
+    path("tasks/export/", tasks.task_export, name="task_export"),
     path("account/", account.account, name="account"),
     path(
         "account/tokens/<int:pk>/revoke/",

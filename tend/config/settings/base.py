@@ -170,11 +170,12 @@ TEND_IMPORT_MAX_BYTES = int(os.environ.get("TEND_IMPORT_MAX_MB", "100")) * 1024 
 # Paths whose bodies carry files, with their own limit (the import page, attachment uploads).
 # Contract attachments (checked by size, extension and content).
 TEND_ATTACHMENT_MAX_BYTES = int(os.environ.get("TEND_ATTACHMENT_MAX_MB", "20")) * 1024 * 1024
+# The largest file each upload path takes; its request may be a little larger (form fields).
 TEND_UPLOAD_LIMITS = {
-    "/contracts/": TEND_ATTACHMENT_MAX_BYTES + 64 * 1024,
-    "/api/v1/contracts/": TEND_ATTACHMENT_MAX_BYTES + 64 * 1024,
-    "/imports/": TEND_IMPORT_MAX_BYTES + 64 * 1024,
-    "/api/v1/imports": TEND_IMPORT_MAX_BYTES + 64 * 1024,
+    "/contracts/": TEND_ATTACHMENT_MAX_BYTES,
+    "/api/v1/contracts/": TEND_ATTACHMENT_MAX_BYTES,
+    "/imports/": TEND_IMPORT_MAX_BYTES,
+    "/api/v1/imports": TEND_IMPORT_MAX_BYTES,
 }
 
 LANGUAGE_CODE = "zh-hans"

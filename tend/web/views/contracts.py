@@ -33,11 +33,12 @@ from tend.contracts.selectors import (
     renewal_chain,
 )
 from tend.core.errors import TendError, ValidationFailed
-from tend.core.pagination import capped_count
+from tend.core.pagination import capped_count, keyset_ordering
 from tend.core.time import today
 from tend.deals.models import Deal
 from tend.orders.selectors import contract_orders
 from tend.web.access import signed_in
+from tend.web.exporting import ExportColumn, export_query, export_response, person
 from tend.web.ledger_forms import AttachmentForm, ContractForm, ContractStatusForm
 from tend.web.views.common import is_htmx, redirect_with_error
 from tend.web.views.ledger import choose_customer, customer_from, date_param
@@ -56,13 +57,18 @@ def _filters_from(params) -> ContractFilters:
     )
 
 
+def _listing(params) -> tuple[ContractFilters, str]:
+    """The list's filters and order, read alike by the list and its export."""
+    ordering = params.get("ordering", "-created_at")
+    if ordering not in CONTRACT_ORDERINGS:
+        ordering = "-created_at"
+    return _filters_from(params), ordering
+
+
 @signed_in
 def contract_list(request):
     user = request.user
-    filters = _filters_from(request.GET)
-    ordering = request.GET.get("ordering", "-created_at")
-    if ordering not in CONTRACT_ORDERINGS:
-        ordering = "-created_at"
+    filters, ordering = _listing(request.GET)
     cursor = request.GET.get("cursor") or None
     page_error = ""
     try:
@@ -83,11 +89,51 @@ def contract_list(request):
         "page_error": page_error,
         "filtered": any([filters.customer, filters.status, filters.signed_from, filters.signed_to]),
         "statuses": ContractStatus.choices,
+        "export_query": export_query(request.GET),
     }
     template = "web/contracts/_results.html" if is_htmx(request) else "web/contracts/list.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _live(record) -> bool:
+    """A linked record that is not in the recycle bin (a link is kept while it is)."""
+    return record is not None and record.deleted_at is None
+
+
+def _contract_export_columns() -> list[ExportColumn]:
+    return [
+        ExportColumn(_("Id"), lambda c: c.pk),
+        ExportColumn(_("Contract number"), lambda c: c.number),
+        ExportColumn(_("Title"), lambda c: c.title),
+        ExportColumn(_("Customer"), lambda c: c.customer.name),
+        ExportColumn(_("Status"), lambda c: c.get_status_display()),
+        ExportColumn(_("Amount"), lambda c: c.amount),
+        ExportColumn(_("Currency"), lambda c: c.currency),
+        ExportColumn(_("Signed on"), lambda c: c.signed_on),
+        ExportColumn(_("Start"), lambda c: c.starts_on),
+        ExportColumn(_("End"), lambda c: c.ends_on),
+        ExportColumn(_("Deal"), lambda c: c.deal.name if _live(c.deal) else ""),
+        ExportColumn(_("Renewal of"), lambda c: c.renewal_of.number if _live(c.renewal_of) else ""),
+        ExportColumn(_("Created by"), lambda c: person(c.created_by)),
+        ExportColumn(_("Created"), lambda c: c.created_at),
+    ]
+
+
+@signed_in
+def contract_export(request):
+    """The list as it is filtered and sorted, every page of it, as XLSX or CSV."""
+    filters, ordering = _listing(request.GET)
+    contracts = keyset_ordering(
+        filter_contracts(request.user, filters).select_related(
+            "customer", "deal", "renewal_of", "created_by"
+        ),
+        ordering,
+    )
+    return export_response(
+        request, name="contracts", columns=_contract_export_columns(), queryset=contracts
+    )
 
 
 def _form_choices(customer, contract: Contract | None = None) -> dict:

@@ -15,7 +15,7 @@ from tend.accounts.selectors import assignable_users, visible_teams
 from tend.activities.selectors import customer_tasks
 from tend.audit.selectors import customer_history
 from tend.core.errors import DuplicateFound, TendError, ValidationFailed
-from tend.core.pagination import capped_count
+from tend.core.pagination import capped_count, keyset_ordering
 from tend.core.timeline import merged_timeline
 from tend.customers.actions import (
     assign_customer_owner,
@@ -34,7 +34,7 @@ from tend.customers.selectors import (
     filter_customers,
 )
 from tend.web.access import signed_in
-from tend.web.exporting import export_response
+from tend.web.exporting import export_query, export_response
 from tend.web.forms import ActivityForm, CustomerForm
 from tend.web.history import history_rows
 from tend.web.tabs import customer_tab, customer_tabs
@@ -119,26 +119,23 @@ def _customer_export_columns():
     ]
 
 
-def _export_query(params) -> str:
-    """The list's filters and order, without its page position."""
-    query = params.copy()
-    for name in ("cursor", "format"):
-        query.pop(name, None)
-    return query.urlencode()
+def _listing(params) -> tuple[CustomerFilters, str]:
+    """The list's filters and order, read alike by the list and its export."""
+    ordering = params.get("ordering", DEFAULT_ORDERING)
+    if ordering not in CUSTOMER_ORDERINGS:
+        ordering = DEFAULT_ORDERING
+    return _filters_from(params), ordering
 
 
 @signed_in
 def customer_export(request):
     """The list as it is filtered and sorted, every page of it, as XLSX or CSV."""
-    filters = _filters_from(request.GET)
-    ordering = request.GET.get("ordering", DEFAULT_ORDERING)
-    if ordering not in CUSTOMER_ORDERINGS:
-        ordering = DEFAULT_ORDERING
-    customers = (
+    filters, ordering = _listing(request.GET)
+    customers = keyset_ordering(
         filter_customers(request.user, filters)
         .select_related("owner", "team")
-        .prefetch_related("tags")
-        .order_by(ordering, "pk")
+        .prefetch_related("tags"),
+        ordering,
     )
     return export_response(
         request, name="customers", columns=_customer_export_columns(), queryset=customers
@@ -148,10 +145,7 @@ def customer_export(request):
 @signed_in
 def customer_list(request):
     user = request.user
-    filters = _filters_from(request.GET)
-    ordering = request.GET.get("ordering", DEFAULT_ORDERING)
-    if ordering not in CUSTOMER_ORDERINGS:
-        ordering = DEFAULT_ORDERING
+    filters, ordering = _listing(request.GET)
     cursor = request.GET.get("cursor") or None
     page_error = ""
     try:
@@ -171,7 +165,7 @@ def customer_list(request):
         "ordering": ordering,
         "cursor": cursor,
         "page_error": page_error,
-        "export_query": _export_query(request.GET),
+        "export_query": export_query(request.GET),
         "filtered": any(
             [
                 filters.query,

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from tend.accounts.selectors import assignable_users
 from tend.core.errors import NotFound, TendError, ValidationFailed
 from tend.core.ids import parse_record_id
-from tend.core.pagination import capped_count
+from tend.core.pagination import capped_count, keyset_ordering
 from tend.customers.selectors import access_customer, customer_contacts, visible_customers
 from tend.deals.actions import (
     create_deal,
@@ -40,6 +40,7 @@ from tend.deals.selectors import (
 )
 from tend.web.access import signed_in
 from tend.web.deal_forms import DealEditForm, DealForm
+from tend.web.exporting import ExportColumn, export_query, export_response, person, yes_no
 from tend.web.views.common import error_text, is_htmx, redirect_with_error, safe_next
 
 PAGE_SIZE = 25
@@ -184,13 +185,18 @@ def deal_move(request, pk):
 # --- the list --------------------------------------------------------------------------------
 
 
+def _listing(params) -> tuple[DealFilters, str]:
+    """The list's filters and order, read alike by the list and its export."""
+    ordering = params.get("ordering", DEFAULT_ORDERING)
+    if ordering not in DEAL_ORDERINGS:
+        ordering = DEFAULT_ORDERING
+    return _filters_from(params), ordering
+
+
 @signed_in
 def deal_list(request):
     user = request.user
-    filters = _filters_from(request.GET)
-    ordering = request.GET.get("ordering", DEFAULT_ORDERING)
-    if ordering not in DEAL_ORDERINGS:
-        ordering = DEFAULT_ORDERING
+    filters, ordering = _listing(request.GET)
     cursor = request.GET.get("cursor") or None
     page_error = ""
     try:
@@ -209,6 +215,7 @@ def deal_list(request):
         "ordering": ordering,
         "cursor": cursor,
         "page_error": page_error,
+        "export_query": export_query(request.GET),
     }
     if is_htmx(request):
         response = render(request, "web/deals/_results.html", context)
@@ -225,6 +232,40 @@ def deal_list(request):
         response = render(request, "web/deals/list.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _deal_export_columns() -> list[ExportColumn]:
+    return [
+        ExportColumn(_("Id"), lambda d: d.pk),
+        ExportColumn(_("Deal name"), lambda d: d.name),
+        ExportColumn(_("Customer"), lambda d: d.customer.name),
+        ExportColumn(_("Pipeline"), lambda d: d.pipeline.name),
+        ExportColumn(_("Stage"), lambda d: d.stage.label),
+        ExportColumn(_("Status"), lambda d: d.stage.get_category_display()),
+        ExportColumn(_("Amount"), lambda d: d.amount),
+        ExportColumn(_("Currency"), lambda d: d.currency),
+        ExportColumn(_("Probability"), lambda d: d.probability),
+        ExportColumn(_("Weighted amount"), lambda d: d.weighted_amount),
+        ExportColumn(_("Expected close"), lambda d: d.expected_close_on),
+        ExportColumn(_("Owner"), lambda d: person(d.owner)),
+        ExportColumn(_("Paused"), lambda d: yes_no(d.paused)),
+        ExportColumn(_("Stalled"), lambda d: yes_no(d.is_stalled)),
+        ExportColumn(_("Created"), lambda d: d.created_at),
+        ExportColumn(_("Last updated"), lambda d: d.updated_at),
+    ]
+
+
+@signed_in
+def deal_export(request):
+    """The list as it is filtered and sorted, every page of it, as XLSX or CSV."""
+    filters, ordering = _listing(request.GET)
+    deals = keyset_ordering(
+        filter_deals(request.user, filters).select_related(
+            "customer", "owner", "stage", "pipeline"
+        ),
+        ordering,
+    )
+    return export_response(request, name="deals", columns=_deal_export_columns(), queryset=deals)
 
 
 # --- one deal --------------------------------------------------------------------------------

@@ -9,8 +9,9 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tend.core.errors import NotFound, TendError, ValidationFailed
-from tend.customers.selectors import access_customer, customer_contacts
+from tend.core.errors import TendError, ValidationFailed
+from tend.core.pagination import keyset_ordering
+from tend.customers.selectors import customer_contacts
 from tend.service.actions import (
     allowed_feedback_statuses,
     change_feedback_status,
@@ -30,11 +31,13 @@ from tend.service.selectors import (
     feedback_escalations,
     feedback_page,
     feedback_status_counts,
+    filter_feedback,
 )
 from tend.web.access import signed_in
+from tend.web.exporting import ExportColumn, export_query, export_response
 from tend.web.service_forms import EscalationForm, FeedbackForm, FeedbackStatusForm
 from tend.web.views.common import is_htmx, redirect_with_error, safe_next
-from tend.web.views.tickets import choose_customer_page, filter_customer_of
+from tend.web.views.tickets import customer_to_open_for, filter_customer_of
 
 PAGE_SIZE = 25
 CUSTOMER_TAB_ROWS = 20
@@ -52,13 +55,50 @@ def _filters_from(params) -> FeedbackFilters:
     )
 
 
+def _listing(params) -> tuple[FeedbackFilters, str]:
+    """The list's filters and order, read alike by the list and its export."""
+    ordering = params.get("ordering", "newest")
+    if ordering not in FEEDBACK_ORDERINGS:
+        ordering = "newest"
+    return _filters_from(params), ordering
+
+
+def _feedback_export_columns() -> list[ExportColumn]:
+    return [
+        ExportColumn(_("Id"), lambda f: f.pk),
+        ExportColumn(_("Subject"), lambda f: f.subject),
+        ExportColumn(_("Customer"), lambda f: f.customer.name),
+        ExportColumn(
+            _("Contact"),
+            lambda f: f.contact.name if f.contact and f.contact.deleted_at is None else "",
+        ),
+        ExportColumn(_("Kind"), lambda f: f.get_kind_display()),
+        ExportColumn(_("Severity"), lambda f: f.get_severity_display()),
+        ExportColumn(_("Status"), lambda f: f.get_status_display()),
+        ExportColumn(_("Escalation"), lambda f: f.get_escalation_level_display()),
+        ExportColumn(_("Received"), lambda f: f.received_at),
+        ExportColumn(_("Resolved at"), lambda f: f.resolved_at),
+        ExportColumn(_("Resolution"), lambda f: f.resolution),
+    ]
+
+
+@signed_in
+def feedback_export(request):
+    """The list as it is filtered and sorted, every page of it, as XLSX or CSV."""
+    filters, ordering = _listing(request.GET)
+    feedback = keyset_ordering(
+        filter_feedback(request.user, filters).select_related("customer", "contact"),
+        FEEDBACK_ORDERINGS[ordering],
+    )
+    return export_response(
+        request, name="feedback", columns=_feedback_export_columns(), queryset=feedback
+    )
+
+
 @signed_in
 def feedback_list(request):
     user = request.user
-    filters = _filters_from(request.GET)
-    ordering = request.GET.get("ordering", "newest")
-    if ordering not in FEEDBACK_ORDERINGS:
-        ordering = "newest"
+    filters, ordering = _listing(request.GET)
     cursor = request.GET.get("cursor") or None
     page_error = ""
     try:
@@ -81,6 +121,7 @@ def feedback_list(request):
         "cursor": cursor,
         "page_error": page_error,
         "filter_customer": filter_customer_of(user, filters),
+        "export_query": export_query(request.GET),
         "filtered": any(
             [filters.status, filters.kind, filters.severity, filters.customer, filters.open_only]
         ),
@@ -102,12 +143,9 @@ def feedback_list(request):
 
 @signed_in
 def feedback_create(request):
-    customer_id = request.POST.get("customer") or request.GET.get("customer")
-    if not customer_id:
-        if request.method == "POST":
-            raise NotFound()
-        return choose_customer_page(request, "web/service/feedback_form.html")
-    customer = access_customer(request.user, customer_id)
+    customer, choosing = customer_to_open_for(request, "web/service/feedback_form.html")
+    if customer is None:
+        return choosing
     options = {
         "contacts": list(customer_contacts(customer)),
         "tickets": customer_tickets(customer, limit=TICKET_CHOICES),
@@ -184,6 +222,19 @@ def _detail_context(feedback, *, status_form=None, escalation_form=None) -> dict
     }
 
 
+def _refused(request, feedback, error: TendError, **forms):
+    """The feedback page again, the refused form (status_form or escalation_form) with its
+    errors."""
+    for form in forms.values():
+        form.show_errors(error)
+    return render(
+        request,
+        "web/service/feedback_detail.html",
+        _detail_context(feedback, **forms),
+        status=error.status,
+    )
+
+
 @signed_in
 def feedback_detail(request, pk):
     feedback = access_feedback(request.user, pk)
@@ -205,13 +256,7 @@ def feedback_status(request, pk):
             resolution=resolution,
         )
     except TendError as exc:
-        form.show_errors(exc)
-        return render(
-            request,
-            "web/service/feedback_detail.html",
-            _detail_context(feedback, status_form=form),
-            status=exc.status,
-        )
+        return _refused(request, feedback, exc, status_form=form)
     messages.success(
         request,
         _("The feedback is now “%(status)s”.") % {"status": feedback.get_status_display()},
@@ -230,13 +275,7 @@ def feedback_escalate(request, pk):
             actor=request.user, feedback=feedback, data=form.input_data(request.POST)
         )
     except TendError as exc:
-        form.show_errors(exc)
-        return render(
-            request,
-            "web/service/feedback_detail.html",
-            _detail_context(feedback, escalation_form=form),
-            status=exc.status,
-        )
+        return _refused(request, feedback, exc, escalation_form=form)
     messages.success(
         request,
         _("The feedback was escalated to “%(level)s”.")

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from tend.accounts.selectors import assignable_users
 from tend.core.errors import DuplicateFound, NotFound, TendError, ValidationFailed
 from tend.core.ids import parse_record_id
-from tend.core.pagination import capped_count
+from tend.core.pagination import capped_count, keyset_ordering
 from tend.customers.selectors import custom_field_definitions
 from tend.deals.selectors import active_pipelines
 from tend.leads.actions import (
@@ -46,6 +46,7 @@ from tend.leads.selectors import (
     recent_customers,
 )
 from tend.web.access import signed_in
+from tend.web.exporting import ExportColumn, export_query, export_response, person
 from tend.web.lead_forms import ConvertForm, LeadEditForm, LeadFormSettingsForm
 from tend.web.views.common import is_htmx, redirect_with_error, safe_next
 
@@ -81,13 +82,18 @@ def _filters_from(params) -> LeadFilters:
 # --- the list --------------------------------------------------------------------------------
 
 
+def _listing(params) -> tuple[LeadFilters, str]:
+    """The list's filters and order, read alike by the list and its export."""
+    ordering = params.get("ordering", DEFAULT_ORDERING)
+    if ordering not in LEAD_ORDERINGS:
+        ordering = DEFAULT_ORDERING
+    return _filters_from(params), ordering
+
+
 @signed_in
 def lead_list(request):
     user = request.user
-    filters = _filters_from(request.GET)
-    ordering = request.GET.get("ordering", DEFAULT_ORDERING)
-    if ordering not in LEAD_ORDERINGS:
-        ordering = DEFAULT_ORDERING
+    filters, ordering = _listing(request.GET)
     cursor = request.GET.get("cursor") or None
     page_error = ""
     try:
@@ -106,6 +112,7 @@ def lead_list(request):
         "ordering": ordering,
         "cursor": cursor,
         "page_error": page_error,
+        "export_query": export_query(request.GET),
     }
     if is_htmx(request):
         response = render(request, "web/leads/_results.html", context)
@@ -121,6 +128,33 @@ def lead_list(request):
         response = render(request, "web/leads/list.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _lead_export_columns() -> list[ExportColumn]:
+    return [
+        ExportColumn(_("Id"), lambda lead: lead.pk),
+        ExportColumn(_("Contact"), lambda lead: lead.name),
+        ExportColumn(_("Company"), lambda lead: lead.company_name),
+        ExportColumn(_("Phone"), lambda lead: lead.phone_display),
+        ExportColumn(_("Email address"), lambda lead: lead.email),
+        ExportColumn(_("WeChat"), lambda lead: lead.wechat),
+        ExportColumn(_("Province"), lambda lead: lead.province),
+        ExportColumn(_("City"), lambda lead: lead.city),
+        ExportColumn(_("Score"), lambda lead: lead.score),
+        ExportColumn(_("Status"), lambda lead: lead.get_status_display()),
+        ExportColumn(_("Source"), lambda lead: lead.get_source_display()),
+        ExportColumn(_("Owner"), lambda lead: person(lead.owner, _("Pool"))),
+        ExportColumn(_("Created"), lambda lead: lead.created_at),
+        ExportColumn(_("Converted at"), lambda lead: lead.converted_at),
+    ]
+
+
+@signed_in
+def lead_export(request):
+    """The list as it is filtered and sorted, every page of it, as XLSX or CSV."""
+    filters, ordering = _listing(request.GET)
+    leads = keyset_ordering(filter_leads(request.user, filters).select_related("owner"), ordering)
+    return export_response(request, name="leads", columns=_lead_export_columns(), queryset=leads)
 
 
 # --- creating and editing --------------------------------------------------------------------

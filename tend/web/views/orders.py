@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from tend.contracts.models import Contract
 from tend.core.errors import TendError, ValidationFailed
-from tend.core.pagination import capped_count
+from tend.core.pagination import capped_count, keyset_ordering
 from tend.core.time import today
 from tend.orders.actions import (
     allocate_payment,
@@ -27,12 +27,14 @@ from tend.orders.actions import (
 from tend.orders.models import PaymentMethod
 from tend.orders.selectors import (
     ORDER_ORDERINGS,
+    PAYMENT_ORDERINGS,
     OrderFilters,
     OrderState,
     PaymentFilters,
     access_allocation,
     access_order,
     access_payment,
+    cents,
     customer_receivables,
     customer_recent_orders,
     customer_recent_payments,
@@ -45,6 +47,7 @@ from tend.orders.selectors import (
     payment_page,
 )
 from tend.web.access import signed_in
+from tend.web.exporting import ExportColumn, export_query, export_response, person
 from tend.web.ledger_forms import AllocationForm, OrderForm, PaymentForm
 from tend.web.views.common import is_htmx, redirect_with_error
 from tend.web.views.ledger import choose_customer, customer_from, date_param
@@ -77,13 +80,18 @@ def _order_filters(params) -> OrderFilters:
     )
 
 
+def _order_listing(params) -> tuple[OrderFilters, str]:
+    """The order list's filters and order, read alike by the list and its export."""
+    ordering = params.get("ordering", "-ordered_on")
+    if ordering not in ORDER_ORDERINGS:
+        ordering = "-ordered_on"
+    return _order_filters(params), ordering
+
+
 @signed_in
 def order_list(request):
     user = request.user
-    filters = _order_filters(request.GET)
-    ordering = request.GET.get("ordering", "-ordered_on")
-    if ordering not in ORDER_ORDERINGS:
-        ordering = "-ordered_on"
+    filters, ordering = _order_listing(request.GET)
     page, cursor, page_error = _page_or_first(
         order_page,
         user,
@@ -103,6 +111,7 @@ def order_list(request):
         "cursor": cursor,
         "page_error": page_error,
         "today": today(),
+        "export_query": export_query(request.GET),
         "filtered": any(
             [
                 filters.customer,
@@ -117,6 +126,48 @@ def order_list(request):
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _order_state(order, day) -> str:
+    if cents(order.outstanding) <= 0:
+        return _("Paid")
+    if order.due_on is not None and order.due_on < day:
+        return _("Overdue")
+    return _("Outstanding")
+
+
+def _order_export_columns() -> list[ExportColumn]:
+    day = today()
+    return [
+        ExportColumn(_("Id"), lambda o: o.pk),
+        ExportColumn(_("Order number"), lambda o: o.number),
+        ExportColumn(_("Product / description"), lambda o: o.description),
+        ExportColumn(_("Customer"), lambda o: o.customer.name),
+        ExportColumn(
+            _("Contract"),
+            lambda o: o.contract.number if o.contract and o.contract.deleted_at is None else "",
+        ),
+        ExportColumn(_("Quantity"), lambda o: o.quantity),
+        ExportColumn(_("Amount"), lambda o: o.amount),
+        ExportColumn(_("Outstanding"), lambda o: cents(o.outstanding)),
+        ExportColumn(_("Status"), lambda o: _order_state(o, day)),
+        ExportColumn(_("Order date"), lambda o: o.ordered_on),
+        ExportColumn(_("Payment due"), lambda o: o.due_on),
+        ExportColumn(_("Notes"), lambda o: o.notes),
+        ExportColumn(_("Created by"), lambda o: person(o.created_by)),
+        ExportColumn(_("Created"), lambda o: o.created_at),
+    ]
+
+
+@signed_in
+def order_export(request):
+    """The list as it is filtered and sorted, every page of it, as XLSX or CSV."""
+    filters, ordering = _order_listing(request.GET)
+    orders = keyset_ordering(
+        filter_orders(request.user, filters).select_related("customer", "contract", "created_by"),
+        ordering,
+    )
+    return export_response(request, name="orders", columns=_order_export_columns(), queryset=orders)
 
 
 def _contracts_of(customer) -> list:
@@ -224,6 +275,36 @@ def _payment_filters(params) -> PaymentFilters:
     )
 
 
+def _payment_export_columns() -> list[ExportColumn]:
+    return [
+        ExportColumn(_("Id"), lambda p: p.pk),
+        ExportColumn(_("Received on"), lambda p: p.received_on),
+        ExportColumn(_("Customer"), lambda p: p.customer.name),
+        ExportColumn(_("Method"), lambda p: p.get_method_display()),
+        ExportColumn(_("Reference"), lambda p: p.reference),
+        ExportColumn(_("Amount"), lambda p: p.amount),
+        ExportColumn(_("Unallocated"), lambda p: cents(p.unallocated)),
+        ExportColumn(_("Notes"), lambda p: p.notes),
+        ExportColumn(_("Created by"), lambda p: person(p.created_by)),
+        ExportColumn(_("Created"), lambda p: p.created_at),
+    ]
+
+
+@signed_in
+def payment_export(request):
+    """The list as it is filtered, every page of it, newest first (as the list), as XLSX or
+    CSV."""
+    payments = keyset_ordering(
+        filter_payments(request.user, _payment_filters(request.GET)).select_related(
+            "customer", "created_by"
+        ),
+        PAYMENT_ORDERINGS[0],
+    )
+    return export_response(
+        request, name="payments", columns=_payment_export_columns(), queryset=payments
+    )
+
+
 @signed_in
 def payment_list(request):
     user = request.user
@@ -250,6 +331,7 @@ def payment_list(request):
             ]
         ),
         "methods": PaymentMethod.choices,
+        "export_query": export_query(request.GET),
     }
     template = "web/payments/_results.html" if is_htmx(request) else "web/payments/list.html"
     response = render(request, template, context)

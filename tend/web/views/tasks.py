@@ -1,6 +1,9 @@
-"""My tasks, and creating, editing, completing and deleting a task."""
+"""My tasks (and their export), and creating, editing, completing and deleting a task."""
+
+import itertools
 
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +16,7 @@ from tend.activities.selectors import access_task, open_tasks_for, recently_done
 from tend.core.errors import TendError
 from tend.customers.selectors import access_customer
 from tend.web.access import signed_in
+from tend.web.exporting import CHUNK_SIZE, ExportColumn, export_query, export_response
 from tend.web.forms import TaskForm
 from tend.web.views.common import is_htmx, redirect_with_error, safe_next
 
@@ -29,21 +33,56 @@ def _after_task(task) -> str:
     return reverse("web:task_list")
 
 
+def _listing(user, params) -> tuple[QuerySet, list, bool]:
+    """The page's two sections, read alike by the list and its export: the user's open tasks,
+    and with ?done=1 the ones done most recently."""
+    show_done = params.get("done") == "1"
+    done_tasks = recently_done_tasks_for(user, limit=DONE_SHOWN) if show_done else []
+    return open_tasks_for(user), done_tasks, show_done
+
+
+def _task_state(task, now) -> str:
+    if task.is_done:
+        return _("Done")
+    return _("Overdue") if task.due_at < now else _("Open")
+
+
+def _task_export_columns() -> list[ExportColumn]:
+    now = timezone.now()
+    return [
+        ExportColumn(_("Id"), lambda t: t.pk),
+        ExportColumn(_("Title"), lambda t: t.title),
+        ExportColumn(_("Type"), lambda t: t.get_kind_display()),
+        ExportColumn(_("Customer"), lambda t: t.customer.name if t.customer else ""),
+        ExportColumn(_("Due"), lambda t: t.due_at),
+        ExportColumn(_("Status"), lambda t: _task_state(t, now)),
+        ExportColumn(_("Done at"), lambda t: t.done_at),
+        ExportColumn(_("Notes"), lambda t: t.notes),
+    ]
+
+
+@signed_in
+def task_export(request):
+    """The tasks the page shows (its open tasks, and its done ones when shown), as XLSX or
+    CSV."""
+    open_tasks, done_tasks, _show_done = _listing(request.user, request.GET)
+    rows = itertools.chain(open_tasks.iterator(chunk_size=CHUNK_SIZE), done_tasks)
+    return export_response(request, name="tasks", columns=_task_export_columns(), queryset=rows)
+
+
 @signed_in
 def task_list(request):
     user = request.user
-    show_done = request.GET.get("done") == "1"
-    done_tasks = []
-    if show_done:
-        done_tasks = recently_done_tasks_for(user, limit=DONE_SHOWN)
+    open_tasks, done_tasks, show_done = _listing(user, request.GET)
     return render(
         request,
         "web/tasks/list.html",
         {
-            "tasks": list(open_tasks_for(user)),
+            "tasks": list(open_tasks),
             "done_tasks": done_tasks,
             "show_done": show_done,
             "now": timezone.now(),
+            "export_query": export_query(request.GET),
         },
     )
 

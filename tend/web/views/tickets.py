@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from tend.accounts.selectors import assignable_users
 from tend.core.errors import NotFound, TendError, ValidationFailed
+from tend.core.pagination import keyset_ordering
 from tend.customers.selectors import (
     CustomerFilters,
     access_customer,
@@ -33,6 +34,7 @@ from tend.service.selectors import (
     access_ticket,
     customer_service_counts,
     customer_tickets,
+    filter_tickets,
     ticket_comments,
     ticket_history,
     ticket_page,
@@ -40,6 +42,7 @@ from tend.service.selectors import (
     ticket_times,
 )
 from tend.web.access import signed_in
+from tend.web.exporting import ExportColumn, export_query, export_response, person
 from tend.web.history import history_rows
 from tend.web.service_forms import SatisfactionForm, TicketCommentForm, TicketForm
 from tend.web.views.common import is_htmx, redirect_with_error, safe_next
@@ -73,13 +76,50 @@ def filter_customer_of(user, filters):
         return None
 
 
+def _listing(params) -> tuple[TicketFilters, str]:
+    """The list's filters and order, read alike by the list and its export."""
+    ordering = params.get("ordering", "newest")
+    if ordering not in TICKET_ORDERINGS:
+        ordering = "newest"
+    return _filters_from(params), ordering
+
+
+def _ticket_export_columns() -> list[ExportColumn]:
+    return [
+        ExportColumn(_("Id"), lambda t: t.pk),
+        ExportColumn(_("Subject"), lambda t: t.subject),
+        ExportColumn(_("Customer"), lambda t: t.customer.name),
+        ExportColumn(
+            _("Contact"),
+            lambda t: t.contact.name if t.contact and t.contact.deleted_at is None else "",
+        ),
+        ExportColumn(_("Priority"), lambda t: t.get_priority_display()),
+        ExportColumn(_("Status"), lambda t: t.get_status_display()),
+        ExportColumn(_("Assignee"), lambda t: person(t.assignee, _("Unassigned"))),
+        ExportColumn(_("Opened"), lambda t: t.opened_at),
+        ExportColumn(_("First response"), lambda t: t.first_response_at),
+        ExportColumn(_("Resolved at"), lambda t: t.resolved_at),
+        ExportColumn(_("Satisfaction"), lambda t: t.satisfaction),
+    ]
+
+
+@signed_in
+def ticket_export(request):
+    """The list as it is filtered and sorted, every page of it, as XLSX or CSV."""
+    filters, ordering = _listing(request.GET)
+    tickets = keyset_ordering(
+        filter_tickets(request.user, filters).select_related("customer", "contact", "assignee"),
+        TICKET_ORDERINGS[ordering],
+    )
+    return export_response(
+        request, name="tickets", columns=_ticket_export_columns(), queryset=tickets
+    )
+
+
 @signed_in
 def ticket_list(request):
     user = request.user
-    filters = _filters_from(request.GET)
-    ordering = request.GET.get("ordering", "newest")
-    if ordering not in TICKET_ORDERINGS:
-        ordering = "newest"
+    filters, ordering = _listing(request.GET)
     cursor = request.GET.get("cursor") or None
     page_error = ""
     try:
@@ -103,6 +143,7 @@ def ticket_list(request):
         "cursor": cursor,
         "page_error": page_error,
         "filter_customer": filter_customer_of(user, filters),
+        "export_query": export_query(request.GET),
         "filtered": any(
             [
                 filters.status,
@@ -141,14 +182,22 @@ def choose_customer_page(request, template: str):
     return render(request, template, {"query": query, "customers": customers, "choosing": True})
 
 
+def customer_to_open_for(request, template: str):
+    """(customer, None) for the customer a new ticket or feedback is opened for, named by the
+    form or the link; else (None, the page to find one). A POST naming none is not found."""
+    customer_id = request.POST.get("customer") or request.GET.get("customer")
+    if customer_id:
+        return access_customer(request.user, customer_id), None
+    if request.method == "POST":
+        raise NotFound()
+    return None, choose_customer_page(request, template)
+
+
 @signed_in
 def ticket_create(request):
-    customer_id = request.POST.get("customer") or request.GET.get("customer")
-    if not customer_id:
-        if request.method == "POST":
-            raise NotFound()
-        return choose_customer_page(request, "web/service/ticket_form.html")
-    customer = access_customer(request.user, customer_id)
+    customer, choosing = customer_to_open_for(request, "web/service/ticket_form.html")
+    if customer is None:
+        return choosing
     contacts = list(customer_contacts(customer))
     assignees = _assignees(request.user)
     status = 200
@@ -230,6 +279,19 @@ def _detail_context(ticket, *, comment_form=None, satisfaction_form=None) -> dic
     }
 
 
+def _refused(request, ticket, error: TendError, **forms):
+    """The ticket page again, the refused form (comment_form or satisfaction_form) with its
+    errors."""
+    for form in forms.values():
+        form.show_errors(error)
+    return render(
+        request,
+        "web/service/ticket_detail.html",
+        _detail_context(ticket, **forms),
+        status=error.status,
+    )
+
+
 @signed_in
 def ticket_detail(request, pk):
     ticket = access_ticket(request.user, pk)
@@ -267,18 +329,13 @@ def ticket_comment(request, pk):
     try:
         add_ticket_comment(actor=request.user, ticket=ticket, data=form.input_data(request.POST))
     except TendError as exc:
+        if not is_htmx(request):
+            return _refused(request, ticket, exc, comment_form=form)
         form.show_errors(exc)
-        if is_htmx(request):
-            return render(
-                request,
-                "web/service/_ticket_thread.html",
-                _thread_context(ticket, form),
-                status=exc.status,
-            )
         return render(
             request,
-            "web/service/ticket_detail.html",
-            _detail_context(ticket, comment_form=form),
+            "web/service/_ticket_thread.html",
+            _thread_context(ticket, form),
             status=exc.status,
         )
     if not is_htmx(request):
@@ -300,13 +357,7 @@ def ticket_rate(request, pk):
     try:
         rate_ticket(actor=request.user, ticket=ticket, data=form.input_data(request.POST))
     except TendError as exc:
-        form.show_errors(exc)
-        return render(
-            request,
-            "web/service/ticket_detail.html",
-            _detail_context(ticket, satisfaction_form=form),
-            status=exc.status,
-        )
+        return _refused(request, ticket, exc, satisfaction_form=form)
     messages.success(request, _("The satisfaction was recorded."))
     return redirect(reverse("web:ticket_detail", args=[pk]))
 
