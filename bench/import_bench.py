@@ -218,6 +218,8 @@ def setup_database(args) -> None:
             connection.execute(f'CREATE DATABASE "{name}"')
         os.environ["DATABASE_URL"] = args.postgres_url
     os.environ["TEND_DATA_DIR"] = str(BENCH_DIR / f"data-{args.child}")
+    # A million customers make a file of about 150 MB, past the default 100 MB upload limit.
+    os.environ["TEND_IMPORT_MAX_MB"] = "4096"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tend.config.settings.production")
     os.environ.setdefault("TEND_SECRET_KEY", "benchmark-" + "x" * 50)
     sys.path.insert(0, str(ROOT))

@@ -5,11 +5,11 @@ from tend.accounts.selectors import managed_team_ids
 from tend.activities.models import Activity, Task
 from tend.core.ids import get_or_not_found
 from tend.core.pagination import Page, keyset_page
-from tend.customers.selectors import visible_customers
+from tend.customers.selectors import customer_visibility, visible_customers
 
 
 def visible_activities(user: User) -> QuerySet[Activity]:
-    return Activity.objects.filter(deleted_at__isnull=True, customer__in=visible_customers(user))
+    return Activity.objects.filter(customer_visibility(user), deleted_at__isnull=True)
 
 
 def access_activity(user: User, activity_id) -> Activity:

@@ -11,13 +11,13 @@ from tend.core.ids import get_or_not_found, parse_record_id
 from tend.core.pagination import Page, keyset_page
 from tend.core.timeline import TimelineCursor, TimelineEntry
 from tend.customers.models import Customer
-from tend.customers.selectors import visible_customers
+from tend.customers.selectors import customer_visibility
 
 CONTRACT_ORDERINGS = ("-created_at", "ends_on")
 
 
 def visible_contracts(user: User) -> QuerySet[Contract]:
-    return Contract.objects.filter(deleted_at__isnull=True, customer__in=visible_customers(user))
+    return Contract.objects.filter(customer_visibility(user), deleted_at__isnull=True)
 
 
 def access_contract(user: User, contract_id) -> Contract:
@@ -109,9 +109,9 @@ def contract_attachments(contract: Contract) -> list[ContractAttachment]:
 
 def visible_attachments(user: User) -> QuerySet[ContractAttachment]:
     return ContractAttachment.objects.filter(
+        customer_visibility(user),
         deleted_at__isnull=True,
         contract__deleted_at__isnull=True,
-        customer__in=visible_customers(user),
     )
 
 

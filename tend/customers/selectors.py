@@ -3,7 +3,7 @@ visibility rules holds for the web, the API, the CLI and exports alike."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from tend.accounts.models import User
 from tend.accounts.selectors import managed_team_ids, managed_user_ids
@@ -28,6 +28,25 @@ def customer_scope(user: User) -> Q:
     if team_ids:
         scope |= Q(owner_id__in=managed_user_ids(user)) | Q(team_id__in=team_ids)
     return scope
+
+
+def customer_visibility(user: User, through: str = "customer") -> Q:
+    """The condition on a customer's record (deal, ticket, order…) that its customer is live
+    and the user may see it. A correlated EXISTS: a page of records checks its own few
+    customers while it walks the page's index, newest first, and stops when the page is
+    full. `customer__in=visible_customers(user)` had the database list every visible
+    customer first, and a join let SQLite start from the customers (a rep may see a quarter
+    of a million of them) and sort — seconds, at a million customers. Admins see every live
+    record: a customer's records are deleted with it (one recycle-bin batch)."""
+    if user.is_admin:
+        return Q()
+    return Q(
+        Exists(
+            Customer.objects.filter(
+                customer_scope(user), pk=OuterRef(f"{through}_id"), deleted_at__isnull=True
+            )
+        )
+    )
 
 
 def visible_customers(user: User) -> QuerySet[Customer]:
@@ -112,10 +131,7 @@ def find_duplicate(
 
 
 def visible_contacts(user: User) -> QuerySet[Contact]:
-    return Contact.objects.filter(
-        deleted_at__isnull=True,
-        customer__in=visible_customers(user),
-    )
+    return Contact.objects.filter(customer_visibility(user), deleted_at__isnull=True)
 
 
 def access_contact(user: User, contact_id) -> Contact:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from tend.accounts.models import User
 from tend.core.ids import get_or_not_found, parse_record_id
 from tend.core.pagination import Page, keyset_page
-from tend.customers.selectors import visible_customers
+from tend.customers.selectors import customer_visibility
 from tend.deals.models import Deal, DealStageChange, Pipeline, Stage, StageCategory, stalled_since
 
 DEAL_ORDERINGS = ("-updated_at", "expected_close_on", "-amount")
@@ -53,7 +53,7 @@ def pipeline_stages(pipeline: Pipeline) -> list[Stage]:
 
 
 def visible_deals(user: User) -> QuerySet[Deal]:
-    return Deal.objects.filter(deleted_at__isnull=True, customer__in=visible_customers(user))
+    return Deal.objects.filter(customer_visibility(user), deleted_at__isnull=True)
 
 
 def access_deal(user: User, deal_id) -> Deal:

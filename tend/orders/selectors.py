@@ -26,7 +26,7 @@ from tend.core.pagination import Page, keyset_page
 from tend.core.time import today as local_today
 from tend.core.timeline import TimelineCursor, TimelineEntry
 from tend.customers.models import Customer
-from tend.customers.selectors import visible_customers
+from tend.customers.selectors import customer_visibility
 from tend.orders.models import Order, Payment, PaymentAllocation
 
 MONEY = DecimalField(max_digits=18, decimal_places=2)
@@ -81,7 +81,7 @@ OPEN = Q(outstanding__gt=HALF_CENT)
 
 
 def visible_orders(user: User) -> QuerySet[Order]:
-    return Order.objects.filter(deleted_at__isnull=True, customer__in=visible_customers(user))
+    return Order.objects.filter(customer_visibility(user), deleted_at__isnull=True)
 
 
 def access_order(user: User, order_id) -> Order:
@@ -92,7 +92,7 @@ def access_order(user: User, order_id) -> Order:
 
 
 def visible_payments(user: User) -> QuerySet[Payment]:
-    return Payment.objects.filter(deleted_at__isnull=True, customer__in=visible_customers(user))
+    return Payment.objects.filter(customer_visibility(user), deleted_at__isnull=True)
 
 
 def access_payment(user: User, payment_id) -> Payment:

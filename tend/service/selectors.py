@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from django.db.models import (
     Avg,
     Count,
-    DurationField,
-    ExpressionWrapper,
-    F,
+    FloatField,
+    Func,
     OuterRef,
     Q,
     QuerySet,
@@ -26,7 +25,7 @@ from tend.core.ids import get_or_not_found, parse_record_id
 from tend.core.pagination import Page, capped_count, keyset_page
 from tend.core.timeline import TimelineCursor, TimelineEntry
 from tend.customers.models import Customer
-from tend.customers.selectors import visible_customers
+from tend.customers.selectors import customer_visibility
 from tend.service.models import (
     OPEN_FEEDBACK_STATUSES,
     OPEN_TICKET_STATUSES,
@@ -52,7 +51,7 @@ COMPLAINT_WINDOW = datetime.timedelta(days=90)
 
 
 def visible_tickets(user: User) -> QuerySet[Ticket]:
-    return Ticket.objects.filter(deleted_at__isnull=True, customer__in=visible_customers(user))
+    return Ticket.objects.filter(customer_visibility(user), deleted_at__isnull=True)
 
 
 def access_ticket(user: User, ticket_id) -> Ticket:
@@ -159,8 +158,32 @@ class TicketTimes:
     resolved: int
 
 
-def _duration(end: str, start: str) -> ExpressionWrapper:
-    return ExpressionWrapper(F(end) - F(start), output_field=DurationField())
+class _SecondsBetween(Func):
+    """Seconds from one datetime column to another, in the database's own arithmetic: the
+    generic `F(end) - F(start)` runs a Python function per row on SQLite (seconds, over a
+    million tickets)."""
+
+    arity = 2
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        template = "((julianday(%(expressions)s) - julianday(%(start)s)) * 86400.0)"
+        end, start = self.source_expressions
+        end_sql, end_params = compiler.compile(end)
+        start_sql, start_params = compiler.compile(start)
+        return template % {"expressions": end_sql, "start": start_sql}, (*end_params, *start_params)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        end, start = self.source_expressions
+        end_sql, end_params = compiler.compile(end)
+        start_sql, start_params = compiler.compile(start)
+        sql = f"EXTRACT(EPOCH FROM ({end_sql} - {start_sql}))::double precision"
+        return sql, (*end_params, *start_params)
+
+
+def _average_duration(seconds) -> datetime.timedelta | None:
+    # To the millisecond: SQLite's julianday() carries about ten microseconds of float error.
+    return None if seconds is None else datetime.timedelta(seconds=round(seconds, 3))
 
 
 def ticket_times(user: User, filters: TicketFilters | None = None) -> TicketTimes:
@@ -168,11 +191,13 @@ def ticket_times(user: User, filters: TicketFilters | None = None) -> TicketTime
     `filters`, in one query."""
     tickets = filter_tickets(user, filters or TicketFilters())
     result = tickets.aggregate(
-        first_response=Avg(_duration("first_response_at", "opened_at")),
-        resolution=Avg(_duration("resolved_at", "opened_at")),
+        first_response=Avg(_SecondsBetween("first_response_at", "opened_at")),
+        resolution=Avg(_SecondsBetween("resolved_at", "opened_at")),
         responded=Count("id", filter=Q(first_response_at__isnull=False)),
         resolved=Count("id", filter=Q(resolved_at__isnull=False)),
     )
+    result["first_response"] = _average_duration(result["first_response"])
+    result["resolution"] = _average_duration(result["resolution"])
     return TicketTimes(**result)
 
 
@@ -194,7 +219,7 @@ def ticket_timeline_entries(customer_id: int, cursor: TimelineCursor, limit: int
 
 
 def visible_feedback(user: User) -> QuerySet[Feedback]:
-    return Feedback.objects.filter(deleted_at__isnull=True, customer__in=visible_customers(user))
+    return Feedback.objects.filter(customer_visibility(user), deleted_at__isnull=True)
 
 
 def access_feedback(user: User, feedback_id) -> Feedback:
