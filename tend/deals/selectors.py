@@ -16,7 +16,9 @@ from tend.customers.selectors import customer_visibility
 from tend.deals.models import Deal, DealStageChange, Pipeline, Stage, StageCategory, stalled_since
 
 DEAL_ORDERINGS = ("-updated_at", "expected_close_on", "-amount")
-BOARD_COLUMN_SIZE = 50
+# Cards per board column; the rest are a link away, in the list. A board of 8 columns × 20
+# cards renders in a fraction of the time of 8 × 50, and a column is read from the top.
+BOARD_COLUMN_SIZE = 20
 DEAL_STATUSES = tuple(StageCategory.values)
 
 
