@@ -50,6 +50,8 @@ DEAL_FIELDS = [
 ]
 # What a move changes, besides the stage itself.
 MOVE_FIELDS = ["pipeline", "stage", "stage_entered_at", "closed_at", "close_reason", "paused"]
+# Saved with a move but not audited apart: it follows the stage.
+MOVE_SAVED = [*MOVE_FIELDS, "stage_category"]
 PAUSE_FIELDS = ["paused", "paused_reason"]
 PIPELINE_FIELDS = list(PipelineInput.base_fields)
 STAGE_FIELDS = ["pipeline", *StageInput.base_fields]
@@ -155,6 +157,7 @@ def create_deal(*, actor: User, data: dict, at=None, actor_label: str = "") -> D
         customer=customer,
         pipeline=pipeline,
         stage=stage,
+        stage_category=stage.category,
         stage_entered_at=now,
         created_by=actor,
         **cleaned,
@@ -247,6 +250,7 @@ def move_deal(
     before = snapshot(deal, MOVE_FIELDS)
     deal.pipeline = target_pipeline
     deal.stage = stage
+    deal.stage_category = stage.category
     deal.stage_entered_at = now
     if stage.category == StageCategory.OPEN:
         deal.closed_at = None
@@ -260,7 +264,7 @@ def move_deal(
     elif reason:
         # Between two stages of one outcome (签约客户 → 售后服务): still closed since then.
         deal.close_reason = reason
-    deal.save(update_fields=[*MOVE_FIELDS, "paused_reason", "updated_at"])
+    deal.save(update_fields=[*MOVE_SAVED, "paused_reason", "updated_at"])
     # Never negative, even for a move dated (`at`) before the deal entered its stage.
     seconds = max(0, int((now - entered_previous_at).total_seconds()))
     _record_stage_change(

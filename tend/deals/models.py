@@ -165,6 +165,16 @@ class Deal(SoftDeletableModel):
     paused = models.BooleanField(_("paused"), default=False)
     paused_reason = models.CharField(_("pause reason"), max_length=500, blank=True)
     stage_entered_at = models.DateTimeField(_("entered stage at"))
+    # The stage's category, kept beside it by move_deal (a stage's category cannot change
+    # while deals are in it): the list filters open / won / lost and sorts along one index,
+    # where a join to the stage let the database fetch every open deal and sort them.
+    stage_category = models.CharField(
+        _("stage category"),
+        max_length=8,
+        choices=StageCategory.choices,
+        default=StageCategory.OPEN,
+        editable=False,
+    )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     notes = models.TextField(_("notes"), max_length=5000, blank=True)
     created_by = models.ForeignKey(
@@ -193,6 +203,18 @@ class Deal(SoftDeletableModel):
                 sort="expected_close_on", nullable=True, name="deal_close_on", condition=LIVE
             ),
             sort_index(sort="-amount", name="deal_amount", condition=LIVE),
+            # The list filtered by status (open / won / lost), in each of its orders.
+            sort_index(
+                "stage_category", sort="-updated_at", name="deal_status_recent", condition=LIVE
+            ),
+            sort_index(
+                "stage_category",
+                sort="expected_close_on",
+                nullable=True,
+                name="deal_status_close_on",
+                condition=LIVE,
+            ),
+            sort_index("stage_category", sort="-amount", name="deal_status_amount", condition=LIVE),
         ]
 
     def __str__(self) -> str:

@@ -129,7 +129,7 @@ def filter_deals(user: User, filters: DealFilters, now=None) -> QuerySet[Deal]:
     elif filters.owner:
         deals = _by_id(deals, "owner_id", filters.owner)
     if filters.status in DEAL_STATUSES:
-        deals = deals.filter(stage__category=filters.status)
+        deals = deals.filter(stage_category=filters.status)
     elif filters.status:
         deals = deals.none()
     if filters.paused is not None:

@@ -16,7 +16,7 @@ DEAL_COLUMNS = (
     "id", "created_at", "updated_at", "name", "customer_id", "contact_id", "pipeline_id",
     "stage_id", "amount", "currency", "expected_close_on", "probability_override", "owner_id",
     "close_reason", "paused", "paused_reason", "stage_entered_at", "closed_at", "notes",
-    "created_by_id",
+    "created_by_id", "stage_category",
 )  # fmt: skip
 STAGE_CHANGE_COLUMNS = (
     "id", "deal_id", "customer_id", "from_stage_id", "to_stage_id", "at", "actor_id",
@@ -200,6 +200,7 @@ class DealMaker:
                 at(end) if closing_index is not None else None,
                 "",
                 seller,
+                stage.category,
             )
         )
         if outcome == WON:

@@ -281,6 +281,21 @@ def test_a_move_records_the_time_spent_in_the_previous_stage(org, pipeline, cust
     assert entry.changes["stage_entered_at"] == [at().isoformat(), at(2, 3).isoformat()]
 
 
+def test_the_deals_status_follows_its_stage_through_every_move(org, pipeline, customer):
+    deal = make_deal(customer)
+    assert deal.stage_category == "open"
+    path = [("signed", "won"), ("negotiation", "open"), ("lost", "lost"), ("potential", "open")]
+    for key, category in path:
+        deal = move_deal(actor=org.rep, deal=deal, stage=stage(pipeline, key), reason="原因")
+        stored = Deal.objects.get(pk=deal.pk)
+        assert stored.stage_category == category == stored.stage.category
+        by_status = {
+            status: [d.pk for d in filter_deals(org.rep, DealFilters(status=status))]
+            for status in ("open", "won", "lost")
+        }
+        assert by_status == {s: ([deal.pk] if s == category else []) for s in by_status}
+
+
 def test_a_move_without_a_time_uses_the_clock(org, pipeline, customer):
     deal = make_deal(customer, at=at())
     with patch("tend.deals.actions.timezone.now", return_value=at(days=1)):
