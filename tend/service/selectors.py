@@ -166,19 +166,24 @@ class _SecondsBetween(Func):
     arity = 2
     output_field = FloatField()
 
+    # Each database's form of "end - start in seconds"; Func joins the two compiled columns.
     def as_sqlite(self, compiler, connection, **extra_context):
-        template = "((julianday(%(expressions)s) - julianday(%(start)s)) * 86400.0)"
-        end, start = self.source_expressions
-        end_sql, end_params = compiler.compile(end)
-        start_sql, start_params = compiler.compile(start)
-        return template % {"expressions": end_sql, "start": start_sql}, (*end_params, *start_params)
+        return self.as_sql(
+            compiler,
+            connection,
+            template="((julianday(%(expressions)s)) * 86400.0)",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
 
     def as_postgresql(self, compiler, connection, **extra_context):
-        end, start = self.source_expressions
-        end_sql, end_params = compiler.compile(end)
-        start_sql, start_params = compiler.compile(start)
-        sql = f"EXTRACT(EPOCH FROM ({end_sql} - {start_sql}))::double precision"
-        return sql, (*end_params, *start_params)
+        return self.as_sql(
+            compiler,
+            connection,
+            template="EXTRACT(EPOCH FROM (%(expressions)s))::double precision",
+            arg_joiner=" - ",
+            **extra_context,
+        )
 
 
 def _average_duration(seconds) -> datetime.timedelta | None:

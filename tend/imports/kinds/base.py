@@ -4,6 +4,7 @@ file, and audit rows written in bulk."""
 import datetime
 import decimal
 import json
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -43,7 +44,7 @@ class ChunkResult:
     errors: list[RowError] = field(default_factory=list)
 
 
-class ImportKind:
+class ImportKind(ABC):
     key: str = ""
     label = ""
     match_keys: dict[str, object] = {}
@@ -56,8 +57,9 @@ class ImportKind:
         self.vendor = connection.vendor
         self.seen_keys: dict[str, int] = {}
 
+    @abstractmethod
     def fields(self) -> list[ImportField]:
-        raise NotImplementedError
+        """The fields a column may be mapped to, with their converters."""
 
     # The domain's form, whose clean() (rules across fields) each row must also pass.
     form_class = None
@@ -73,9 +75,10 @@ class ImportKind:
 
         return form_level_errors(self.form_class, values)
 
+    @abstractmethod
     def process(self, rows: list[tuple[int, dict, dict]], *, write: bool) -> ChunkResult:
-        """rows: (row number, values by field, raw cells by field)."""
-        raise NotImplementedError
+        """Match, check and (when `write`) store a chunk of converted rows.
+        rows: (row number, values by field, raw cells by field)."""
 
     def text(self, moment: datetime.datetime) -> str:
         return datetime_text(moment, self.vendor)
