@@ -1,6 +1,7 @@
 """Shared model parts: timestamps and soft delete with a deletion batch, so that a record
 deleted together with its parent comes back together with it."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F
 from django.db.models.expressions import OrderBy
@@ -34,6 +35,30 @@ class SoftDeletableModel(TimestampedModel):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+
+class CustomerScopedTotal(models.Model):
+    """A row of totals kept by the database (tend.core.summaries), keyed among others by the
+    customer's owner and team — the keys of the visibility rule — so that
+    `customer_scope(user)` filters it as it filters customers."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
 
 
 class NullsLastIndex(models.Index):

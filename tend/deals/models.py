@@ -7,14 +7,16 @@ both languages. The default pipeline holds the seven stages of seed 000."""
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from tend.core.models import SoftDeletableModel, TimestampedModel, sort_index
+from tend.core.models import CustomerScopedTotal, SoftDeletableModel, TimestampedModel, sort_index
 
 LIVE = Q(deleted_at__isnull=True)
 CENT = Decimal("0.01")
@@ -309,3 +311,38 @@ class DealStageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deal_id}: {self.from_stage_id} → {self.to_stage_id}"
+
+
+class DealStageTotal(CustomerScopedTotal):
+    """Count, amount and weighted amount of the live deals per stage, deal owner and the
+    customer's owner and team: the board's column totals, kept by database triggers (see
+    tend.deals.summaries) so that a board sums a few dozen of these rows instead of every
+    deal of its pipeline. Never written by code; rebuilt by `migrate`."""
+
+    stage = models.ForeignKey(
+        Stage, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    deal_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    deal_count = models.IntegerField(default=0)
+    amount = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+    weighted_amount = models.DecimalField(max_digits=24, decimal_places=6, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "stage",
+                Coalesce("deal_owner", 0),
+                Coalesce("owner", 0),
+                Coalesce("team", 0),
+                name="deal_stage_total_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"stage {self.stage_id}: {self.deal_count} deals"

@@ -12,14 +12,39 @@ from django.utils import timezone
 from tend.accounts.models import User
 from tend.core.ids import get_or_not_found, parse_record_id
 from tend.core.pagination import Page, keyset_page
-from tend.customers.selectors import customer_visibility
-from tend.deals.models import Deal, DealStageChange, Pipeline, Stage, StageCategory, stalled_since
+from tend.customers.selectors import customer_scope, customer_visibility
+from tend.deals.models import (
+    Deal,
+    DealStageChange,
+    DealStageTotal,
+    Pipeline,
+    Stage,
+    StageCategory,
+    stalled_since,
+)
 
 DEAL_ORDERINGS = ("-updated_at", "expected_close_on", "-amount")
 # Cards per board column; the rest are a link away, in the list. A board of 8 columns × 20
 # cards renders in a fraction of the time of 8 × 50, and a column is read from the top.
 BOARD_COLUMN_SIZE = 20
 DEAL_STATUSES = tuple(StageCategory.values)
+# What a board card shows (web/deals/_card.html): a card reads no other column.
+CARD_FIELDS = (
+    "name",
+    "stage_id",
+    "amount",
+    "currency",
+    "probability_override",
+    "expected_close_on",
+    "paused",
+    "stage_entered_at",
+    "customer__name",
+    "owner__full_name",
+    "owner__username",
+    "stage__category",
+    "stage__probability",
+    "stage__stalled_after_days",
+)
 
 
 # --- pipelines and stages ------------------------------------------------------------------
@@ -116,6 +141,13 @@ def _by_id(deals: QuerySet, field_name: str, value) -> QuerySet:
     return deals.filter(**{field_name: record_id}) if record_id else deals.none()
 
 
+def _by_owner(records: QuerySet, user: User, owner: str, field_name: str) -> QuerySet:
+    """Deals (or their kept totals) of one owner: "me" or a user id."""
+    if owner == "me":
+        return records.filter(**{field_name: user.pk})
+    return _by_id(records, field_name, owner) if owner else records
+
+
 def filter_deals(user: User, filters: DealFilters, now=None) -> QuerySet[Deal]:
     deals = visible_deals(user)
     if filters.pipeline:
@@ -124,10 +156,7 @@ def filter_deals(user: User, filters: DealFilters, now=None) -> QuerySet[Deal]:
         deals = _by_id(deals, "stage_id", filters.stage)
     if filters.customer:
         deals = _by_id(deals, "customer_id", filters.customer)
-    if filters.owner == "me":
-        deals = deals.filter(owner_id=user.pk)
-    elif filters.owner:
-        deals = _by_id(deals, "owner_id", filters.owner)
+    deals = _by_owner(deals, user, filters.owner, "owner_id")
     if filters.status in DEAL_STATUSES:
         deals = deals.filter(stage_category=filters.status)
     elif filters.status:
@@ -187,15 +216,7 @@ def _weighted_amount():
     )
 
 
-def column_totals(deals: QuerySet, stage_ids=None) -> dict[int, dict]:
-    """Count, amount and weighted amount per stage, in one grouped query."""
-    if stage_ids is not None:
-        deals = deals.filter(stage_id__in=stage_ids)
-    rows = (
-        deals.order_by()
-        .values("stage_id")
-        .annotate(count=Count("id"), total=Sum("amount"), weighted=Sum(_weighted_amount()))
-    )
+def _totals(rows) -> dict[int, dict]:
     cent = Decimal("0.01")
     return {
         row["stage_id"]: {
@@ -204,7 +225,54 @@ def column_totals(deals: QuerySet, stage_ids=None) -> dict[int, dict]:
             "weighted_amount": Decimal(row["weighted"] or 0).quantize(cent),
         }
         for row in rows
+        if row["count"]
     }
+
+
+def column_totals(deals: QuerySet, stage_ids=None) -> dict[int, dict]:
+    """Count, amount and weighted amount per stage of `deals`, in one grouped query over the
+    deals themselves."""
+    if stage_ids is not None:
+        deals = deals.filter(stage_id__in=stage_ids)
+    return _totals(
+        deals.order_by()
+        .values("stage_id")
+        .annotate(count=Count("id"), total=Sum("amount"), weighted=Sum(_weighted_amount()))
+    )
+
+
+def _summary_can_answer(filters: DealFilters) -> bool:
+    """The kept totals are keyed by stage, deal owner and the customer's owner and team: the
+    board's other filters (a name, stalled, paused, one customer) need the deals themselves."""
+    return not (
+        filters.customer or filters.stalled or filters.paused is not None or filters.query.strip()
+    )
+
+
+def board_totals(
+    user: User, pipeline: Pipeline, filters: DealFilters | None = None, stage_ids=None
+) -> dict[int, dict]:
+    """The board's column totals: from the totals the database keeps per stage
+    (DealStageTotal, a few dozen rows whatever the number of deals) when the filters allow,
+    else aggregated from the deals."""
+    filters = filters or DealFilters()
+    if not _summary_can_answer(filters):
+        return column_totals(board_deals(user, pipeline, filters), stage_ids)
+    totals = DealStageTotal.objects.filter(customer_scope(user), stage__pipeline=pipeline)
+    if stage_ids is not None:
+        totals = totals.filter(stage_id__in=stage_ids)
+    if filters.stage:
+        totals = _by_id(totals, "stage_id", filters.stage)
+    totals = _by_owner(totals, user, filters.owner, "deal_owner_id")
+    if filters.status in DEAL_STATUSES:
+        totals = totals.filter(stage__category=filters.status)
+    elif filters.status:
+        return {}
+    return _totals(
+        totals.order_by()
+        .values("stage_id")
+        .annotate(count=Sum("deal_count"), total=Sum("amount"), weighted=Sum("weighted_amount"))
+    )
 
 
 def board_deals(user: User, pipeline: Pipeline, filters: DealFilters | None = None) -> QuerySet:
@@ -220,11 +288,11 @@ def board(
 ) -> list[BoardColumn]:
     """A pipeline's kanban: per stage, the first `column_size` deals — those waiting longest
     first in an open stage, the most recently closed first in a won or lost one — with the
-    column's count and sums. One query for the stages, one grouped query for the totals, one
-    per column for its cards; never one per deal."""
+    column's count and sums. One query for the stages, one for the totals, one per column for
+    its cards; never one per deal."""
     deals = board_deals(user, pipeline, filters)
     stages = pipeline_stages(pipeline)
-    totals = column_totals(deals)
+    totals = board_totals(user, pipeline, filters)
     columns = []
     for stage in stages:
         column = BoardColumn(stage=stage, **totals.get(stage.pk, {}))
@@ -237,7 +305,11 @@ def board(
                     "-id",
                 )
             )
-            cards = deals.filter(stage=stage).select_related("customer", "owner", "stage")
+            cards = (
+                deals.filter(stage=stage)
+                .select_related("customer", "owner", "stage")
+                .only(*CARD_FIELDS)
+            )
             column.deals = list(cards.order_by(*order)[:column_size])
         columns.append(column)
     return columns

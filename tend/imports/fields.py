@@ -245,23 +245,31 @@ def fields_from_form(
     return fields
 
 
-def form_level_errors(form_class: type[forms.Form], values: dict) -> dict[str, list[str]]:
-    """The form's own clean() (rules across fields, e.g. due date after order date) run over
-    a row's converted values: {field or "__all__": [messages]}."""
-    if form_class.clean is forms.Form.clean:
-        return {}
-    from django.forms.utils import ErrorDict
+class FormRules:
+    """A form's own clean() (rules across fields, e.g. due date after order date), run over
+    each row's converted values. One form serves every row: building a Django form copies
+    all its fields, which cost more than the rest of a row's checks together."""
 
-    form = form_class()
-    form.cleaned_data = dict(values)
-    form._errors = ErrorDict()
-    try:
-        form.clean()
-    except ValidationError as exc:
-        form.add_error(None, exc)
-    return {
-        field: [str(message) for message in messages] for field, messages in form._errors.items()
-    }
+    def __init__(self, form_class: type[forms.Form]):
+        self.form = None if form_class.clean is forms.Form.clean else form_class()
+
+    def errors(self, values: dict) -> dict[str, list[str]]:
+        """{field or "__all__": [messages]} for one row."""
+        if self.form is None:
+            return {}
+        from django.forms.utils import ErrorDict
+
+        form = self.form
+        form.cleaned_data = dict(values)
+        form._errors = ErrorDict()
+        try:
+            form.clean()
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        return {
+            field: [str(message) for message in messages]
+            for field, messages in form._errors.items()
+        }
 
 
 def message_of(error: ValidationError) -> str:

@@ -7,10 +7,12 @@ class ServiceConfig(AppConfig):
     label = "service"
 
     def ready(self):
+        from tend.core.summaries import register as register_summary
         from tend.core.timeline import register_timeline
         from tend.recyclebin.registry import BinKind, register
         from tend.service.models import Feedback, Ticket
         from tend.service.selectors import feedback_timeline_entries, ticket_timeline_entries
+        from tend.service.summaries import TICKET_TOTALS
         from tend.web.tabs import CustomerTab, register_tab
         from tend.web.views.feedback import feedback_tab_context
         from tend.web.views.tickets import ticket_tab_context
@@ -19,6 +21,7 @@ class ServiceConfig(AppConfig):
         register(BinKind("ticket", Ticket, purge_rank=20))
         register(BinKind("feedback", Feedback, purge_rank=15))
         register_timeline("ticket", ticket_timeline_entries)
+        register_summary(TICKET_TOTALS)
         register_timeline("feedback", feedback_timeline_entries)
         register_tab(
             CustomerTab(

@@ -6,11 +6,13 @@ database computes from the word, so "most urgent first" is an index range scan."
 
 import datetime
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Case, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from tend.core.models import SoftDeletableModel, sort_index
+from tend.core.models import CustomerScopedTotal, SoftDeletableModel, sort_index
 
 LIVE = Q(deleted_at__isnull=True)
 
@@ -333,3 +335,40 @@ class FeedbackEscalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.feedback_id}: {self.from_level} → {self.to_level}"
+
+
+class TicketTotal(CustomerScopedTotal):
+    """Live tickets per status, priority, assignee and the customer's owner and team, with
+    the sums behind the response-time averages: the ticket list's counts and averages,
+    kept by database triggers (see tend.service.summaries). Never written by code; rebuilt
+    by `migrate`."""
+
+    status = models.CharField(max_length=20)
+    priority = models.CharField(max_length=10)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    ticket_count = models.IntegerField(default=0)
+    responded = models.IntegerField(default=0)
+    response_seconds = models.FloatField(default=0)
+    resolved = models.IntegerField(default=0)
+    resolution_seconds = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "status",
+                "priority",
+                Coalesce("assignee", 0),
+                Coalesce("owner", 0),
+                Coalesce("team", 0),
+                name="ticket_total_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status}/{self.priority}: {self.ticket_count} tickets"

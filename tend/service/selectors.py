@@ -14,6 +14,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
 )
 from django.db.models.functions import Coalesce
@@ -25,7 +26,7 @@ from tend.core.ids import get_or_not_found, parse_record_id
 from tend.core.pagination import Page, capped_count, keyset_page
 from tend.core.timeline import TimelineCursor, TimelineEntry
 from tend.customers.models import Customer
-from tend.customers.selectors import customer_visibility
+from tend.customers.selectors import customer_scope, customer_visibility
 from tend.service.models import (
     OPEN_FEEDBACK_STATUSES,
     OPEN_TICKET_STATUSES,
@@ -38,6 +39,7 @@ from tend.service.models import (
     TicketComment,
     TicketPriority,
     TicketStatus,
+    TicketTotal,
 )
 
 # List orders: newest first, or most urgent (severe) first with the newest first among equals.
@@ -117,12 +119,33 @@ def ticket_page(
     return keyset_page(tickets, TICKET_ORDERINGS.get(ordering, "-opened_at"), cursor, limit)
 
 
+def _kept_totals(user: User, filters: TicketFilters) -> QuerySet[TicketTotal] | None:
+    """The kept totals (TicketTotal) of the visible tickets matching `filters`, or None when
+    a filter needs the tickets themselves (one customer's). The totals are keyed by status,
+    priority, assignee and the customer's owner and team."""
+    if filters.customer not in (None, ""):
+        return None
+    totals = TicketTotal.objects.filter(customer_scope(user))
+    if filters.status:
+        totals = totals.filter(status=filters.status)
+    if filters.priority:
+        totals = totals.filter(priority=filters.priority)
+    if filters.open_only:
+        totals = totals.filter(status__in=OPEN_TICKET_STATUSES)
+    return _by_assignee(totals, user, filters.assignee)
+
+
 def ticket_status_counts(user: User, filters: TicketFilters | None = None) -> dict:
     """{status: (count, more than the cap)} over the visible tickets matching `filters` (the
-    status filter aside): one capped count per status, each an index range."""
-    filters = filters or TicketFilters()
-    base = filter_tickets(user, dataclasses.replace(filters, status=""))
-    return {status: capped_count(base.filter(status=status)) for status in TicketStatus.values}
+    status filter aside): exact, from the kept totals, in one query; for one customer's
+    tickets, one capped count per status, each an index range."""
+    filters = dataclasses.replace(filters or TicketFilters(), status="")
+    totals = _kept_totals(user, filters)
+    if totals is None:
+        base = filter_tickets(user, filters)
+        return {status: capped_count(base.filter(status=status)) for status in TicketStatus.values}
+    counts = dict(totals.order_by().values_list("status").annotate(count=Sum("ticket_count")))
+    return {status: (counts.get(status) or 0, False) for status in TicketStatus.values}
 
 
 def ticket_comments(ticket: Ticket) -> QuerySet[TicketComment]:
@@ -193,17 +216,36 @@ def _average_duration(seconds) -> datetime.timedelta | None:
 
 def ticket_times(user: User, filters: TicketFilters | None = None) -> TicketTimes:
     """Average first-response and resolution times of the visible tickets matching
-    `filters`, in one query."""
-    tickets = filter_tickets(user, filters or TicketFilters())
-    result = tickets.aggregate(
-        first_response=Avg(_SecondsBetween("first_response_at", "opened_at")),
-        resolution=Avg(_SecondsBetween("resolved_at", "opened_at")),
-        responded=Count("id", filter=Q(first_response_at__isnull=False)),
-        resolved=Count("id", filter=Q(resolved_at__isnull=False)),
-    )
+    `filters`, in one query: over the kept sums, or over one customer's tickets."""
+    filters = filters or TicketFilters()
+    totals = _kept_totals(user, filters)
+    if totals is None:
+        result = filter_tickets(user, filters).aggregate(
+            first_response=Avg(_SecondsBetween("first_response_at", "opened_at")),
+            resolution=Avg(_SecondsBetween("resolved_at", "opened_at")),
+            responded=Count("id", filter=Q(first_response_at__isnull=False)),
+            resolved=Count("id", filter=Q(resolved_at__isnull=False)),
+        )
+    else:
+        sums = totals.aggregate(
+            response_seconds=Sum("response_seconds"),
+            responded=Sum("responded"),
+            resolution_seconds=Sum("resolution_seconds"),
+            resolved=Sum("resolved"),
+        )
+        result = {
+            "first_response": _ratio(sums["response_seconds"], sums["responded"]),
+            "resolution": _ratio(sums["resolution_seconds"], sums["resolved"]),
+            "responded": sums["responded"] or 0,
+            "resolved": sums["resolved"] or 0,
+        }
     result["first_response"] = _average_duration(result["first_response"])
     result["resolution"] = _average_duration(result["resolution"])
     return TicketTimes(**result)
+
+
+def _ratio(total, count) -> float | None:
+    return total / count if count else None
 
 
 def ticket_timeline_entries(customer_id: int, cursor: TimelineCursor, limit: int) -> list:

@@ -67,3 +67,33 @@ def test_dragging_a_card_to_another_column_moves_the_deal(page):
     assert column(page, lost.pk).locator(f"#deal-card-{deal.pk}").count() == 1
     deal.refresh_from_db()
     assert (deal.status, deal.close_reason) == ("lost", "选择了竞争对手")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_move_to_opens_the_boards_dialog_and_moves_the_deal_without_dragging(page):
+    pipeline = default_pipeline()
+    rep = make_user(username="keyboard_user", full_name="李静")
+    customer = make_customer(rep, name="宁波海曙贸易有限公司")
+    deal = make_deal(customer, name="续约", amount="8000")
+    potential, proposal = stage(pipeline, "potential"), stage(pipeline, "proposal")
+
+    sign_in(page, "keyboard_user", "en")
+    page.goto("/deals/")
+    card = page.locator(f"#deal-card-{deal.pk}")
+    card.locator("[data-move-deal]").click()
+    dialog = page.locator("#move-dialog")
+    dialog.wait_for(state="visible")
+    assert dialog.locator("[data-move-deal-name]").inner_text() == "续约"
+    assert dialog.locator("select").input_value() == str(potential.pk)
+
+    # Cancelling changes nothing.
+    dialog.locator("button[value=cancel]").click()
+    dialog.wait_for(state="hidden")
+    assert Deal.objects.get(pk=deal.pk).stage == potential
+
+    card.locator("[data-move-deal]").click()
+    dialog.locator("select").select_option(str(proposal.pk))
+    dialog.locator("button[value=confirm]").click()
+    column(page, proposal.pk).locator(".board-count[data-count='1']").wait_for()
+    assert column(page, proposal.pk).locator(f"#deal-card-{deal.pk}").count() == 1
+    assert Deal.objects.get(pk=deal.pk).stage == proposal

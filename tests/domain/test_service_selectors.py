@@ -227,7 +227,11 @@ def test_a_damaged_cursor_is_an_invalid_one_in_either_order(rep, cursor):
 # --- counts and times -------------------------------------------------------------------------
 
 
-def test_counts_per_status_ignore_the_status_filter_and_are_capped(org, records, monkeypatch):
+def test_counts_per_status_ignore_the_status_filter_and_are_exact_or_capped(
+    org, records, monkeypatch
+):
+    """Ticket counts come exact from the kept totals; one customer's are counted from its
+    tickets, capped (as feedback counts are)."""
     change_ticket_status(actor=org.manager, ticket=records.branch_ticket, status="in_progress")
     counts = ticket_status_counts(org.manager, TicketFilters(status="open"))
     assert counts == {
@@ -241,7 +245,12 @@ def test_counts_per_status_ignore_the_status_filter_and_are_capped(org, records,
     monkeypatch.setattr(
         "tend.service.selectors.capped_count", lambda queryset: capped_count(queryset, cap=1)
     )
-    assert ticket_status_counts(org.manager)["open"] == (1, True)
+    assert ticket_status_counts(org.manager)["open"] == (2, False)
+    make_ticket(records.mine, subject="第二张工单", at=minutes(5))
+    assert ticket_status_counts(org.manager, TicketFilters(customer=records.mine.pk))["open"] == (
+        1,
+        True,
+    )
     assert feedback_status_counts(org.manager)["new"] == (1, True)
     assert feedback_status_counts(org.manager, FeedbackFilters(kind="praise"))["new"] == (0, False)
 

@@ -86,10 +86,12 @@ def test_the_board_shows_the_default_pipelines_columns_with_counts_and_sums(
     assert stalled_card.group(1) == " is-stalled"
     paused_card = re.search(rf'<article class="deal-card([^"]*)" id="deal-card-{paused.pk}"', page)
     assert paused_card.group(1) == " is-paused"
-    # Drag and drop, and the form that works without it.
+    # Drag and drop, and the board's move dialog (a link to the deal's form without JS).
     assert 'draggable="true"' in page
     assert "tend/deals.js" in page
-    assert page.count('class="deal-move-form"') == 3
+    assert page.count("data-move-deal ") == 3
+    assert f'href="/deals/{stalled.pk}/#deal-move" data-move-deal' in page
+    assert 'id="move-dialog"' in page
     assert 'id="lost-reason-dialog"' in page
 
 

@@ -71,9 +71,11 @@ class ImportKind(ABC):
     def row_errors(self, values: dict) -> dict[str, list[str]]:
         if self.form_class is None:
             return {}
-        from tend.imports.fields import form_level_errors
+        if getattr(self, "_form_rules", None) is None:
+            from tend.imports.fields import FormRules
 
-        return form_level_errors(self.form_class, values)
+            self._form_rules = FormRules(self.form_class)
+        return self._form_rules.errors(values)
 
     @abstractmethod
     def process(self, rows: list[tuple[int, dict, dict]], *, write: bool) -> ChunkResult:

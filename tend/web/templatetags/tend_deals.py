@@ -1,9 +1,12 @@
-"""Showing deals: money with its currency, time spent in a stage."""
+"""Showing deals: money with its currency, time spent in a stage, a board card."""
 
 from decimal import Decimal
 
 from django import template
-from django.utils.translation import ngettext
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext
 
 register = template.Library()
 
@@ -30,3 +33,62 @@ def stage_duration(seconds) -> str:
     if hours:
         return ngettext("%(count)s hour", "%(count)s hours", hours) % {"count": hours}
     return ngettext("%(count)s minute", "%(count)s minutes", minutes) % {"count": minutes}
+
+
+@register.simple_tag
+def deal_card(deal) -> SafeString:
+    """A deal's card on the board. Built here rather than in a template: a board shows up to
+    160 of them, and the template engine's per-variable cost made them most of the page's
+    time (about 0.2 ms a card against 0.03 ms). The card reads only the board's CARD_FIELDS."""
+    stalled = deal.is_stalled
+    classes = (
+        "deal-card" + (" is-stalled" if stalled else "") + (" is-paused" if deal.paused else "")
+    )
+    url = reverse("web:deal_detail", args=[deal.pk])
+    overridden = (
+        format_html('<span class="visually-hidden"> ({})</span>*', gettext("set by hand"))
+        if deal.probability_is_overridden
+        else ""
+    )
+    owner = format_html("<span>{}</span>", deal.owner.display_name) if deal.owner else ""
+    flags = []
+    if deal.paused:
+        flags.append(("badge badge-paused", gettext("Paused")))
+    if stalled:
+        flags.append(("badge badge-overdue", gettext("Stalled")))
+    flag_html = format_html_join("", '<span class="{}">{}</span>', flags)
+    if deal.expected_close_on:
+        day = deal.expected_close_on.isoformat()
+        flag_html += format_html(
+            '<span class="muted">{} <time datetime="{}">{}</time></span>',
+            gettext("Close"),
+            day,
+            day,
+        )
+    return format_html(
+        '<article class="{classes}" id="deal-card-{pk}" draggable="true" data-stage="{stage}" '
+        'data-deal="{pk}" aria-labelledby="deal-title-{pk}">'
+        '<a class="deal-card-title" id="deal-title-{pk}" href="{url}" draggable="false">{name}</a>'
+        '<div class="deal-card-customer small">{customer}</div>'
+        '<div class="deal-card-meta small"><span class="deal-amount">{amount}</span>'
+        "<span>{probability}%{overridden}</span>{owner}</div>"
+        "{flags}"
+        # One move form serves the whole board (#move-dialog); without JavaScript this is a
+        # link to the deal's own.
+        '<a class="deal-card-move small" href="{url}#deal-move" data-move-deal '
+        'draggable="false">{move}</a></article>',
+        classes=classes,
+        pk=deal.pk,
+        stage=deal.stage_id,
+        url=url,
+        name=deal.name,
+        customer=deal.customer.name,
+        amount=money(deal.amount, deal.currency),
+        probability=deal.probability,
+        overridden=overridden,
+        owner=owner,
+        flags=format_html('<div class="deal-card-flags small">{}</div>', flag_html)
+        if flag_html
+        else "",
+        move=gettext("Move to…"),
+    )

@@ -31,8 +31,7 @@ from tend.deals.selectors import (
     access_deal,
     active_pipelines,
     board,
-    board_deals,
-    column_totals,
+    board_totals,
     deal_page,
     deal_stage_history,
     filter_deals,
@@ -123,9 +122,8 @@ def _moved_fragment(request, deal, from_stage_id):
     """After a move from the board: the card, and the heads of the two columns it left and
     entered with their new counts and sums."""
     filters = _filters_from(QueryDict(request.POST.get("board_query", "")))
-    deals = board_deals(request.user, deal.pipeline, filters)
     stage_ids = {from_stage_id, deal.stage_id}
-    totals = column_totals(deals, stage_ids)
+    totals = board_totals(request.user, deal.pipeline, filters, stage_ids)
     stages = pipeline_stages(deal.pipeline)
     heads = [
         {"stage": stage, **totals.get(stage.pk, {"count": 0, "amount": 0, "weighted_amount": 0})}

@@ -1,7 +1,7 @@
-// The deals board: drag a card to another column (HTML5 drag and drop) or submit its
-// "move to" form; the move is posted in the background and the server's card and column
-// heads replace the old ones. A refused move puts the card back and says why. Without
-// JavaScript the card's form posts normally and the page reloads.
+// The deals board: drag a card to another column (HTML5 drag and drop) or use its "Move
+// to…" dialog; the move is posted in the background and the server's card and column heads
+// replace the old ones. A refused move puts the card back and says why. Without JavaScript
+// "Move to…" leads to the deal's own move form.
 (function () {
   "use strict";
 
@@ -54,7 +54,9 @@
     body.append("board_query", board.getAttribute("data-board-query") || "");
     body.append("next", window.location.pathname + window.location.search);
     card.classList.add("is-saving");
-    fetch(card.getAttribute("data-move-url"), {
+    // The board carries the move address of deal 0; each card its deal's id.
+    var url = board.getAttribute("data-move-url").replace("/0/", "/" + card.getAttribute("data-deal") + "/");
+    fetch(url, {
       method: "POST",
       body: body,
       credentials: "same-origin",
@@ -146,15 +148,29 @@
     move(dragging, column, "");
   });
 
-  // The card's own form, for the keyboard: the same background move.
-  board.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (!form.classList.contains("deal-move-form")) return;
+  // "Move to…", for the keyboard: the board's one move dialog, then the same background
+  // move as a drop. (Without JavaScript the link opens the deal's own move form.)
+  var moveDialog = document.getElementById("move-dialog");
+  board.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-move-deal]");
+    if (!link || !moveDialog || typeof moveDialog.showModal !== "function") return;
     event.preventDefault();
-    var card = form.closest(".deal-card");
-    var stageId = form.elements.stage.value;
-    var column = board.querySelector('.board-column[data-stage="' + stageId + '"]');
-    if (!column) { form.submit(); return; }
-    move(card, column, form.elements.reason.value.trim());
+    var card = link.closest(".deal-card");
+    var form = moveDialog.querySelector("form");
+    form.elements.stage.value = card.getAttribute("data-stage");
+    form.elements.reason.value = "";
+    moveDialog.querySelector("[data-move-deal-name]").textContent =
+      card.querySelector(".deal-card-title").textContent;
+    moveDialog.returnValue = "";
+    moveDialog.addEventListener("close", function onClose() {
+      moveDialog.removeEventListener("close", onClose);
+      if (moveDialog.returnValue !== "confirm") { link.focus(); return; }
+      var column = board.querySelector(
+        '.board-column[data-stage="' + form.elements.stage.value + '"]');
+      if (column) move(card, column, form.elements.reason.value.trim());
+      link.focus();
+    });
+    moveDialog.showModal();
+    form.elements.stage.focus();
   });
 })();
