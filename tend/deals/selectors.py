@@ -28,7 +28,7 @@ DEAL_ORDERINGS = ("-updated_at", "expected_close_on", "-amount")
 # cards renders in a fraction of the time of 8 × 50, and a column is read from the top.
 BOARD_COLUMN_SIZE = 20
 DEAL_STATUSES = tuple(StageCategory.values)
-# What a board card shows (web/deals/_card.html): a card reads no other column.
+# What a board card shows (tend_deals.deal_card): a card reads no other column.
 CARD_FIELDS = (
     "name",
     "stage_id",

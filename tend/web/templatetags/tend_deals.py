@@ -1,9 +1,10 @@
 """Showing deals: money with its currency, time spent in a stage, a board card."""
 
+import functools
 from decimal import Decimal
 
 from django import template
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
@@ -35,6 +36,13 @@ def stage_duration(seconds) -> str:
     return ngettext("%(count)s minute", "%(count)s minutes", minutes) % {"count": minutes}
 
 
+@functools.lru_cache
+def _deal_url(script_prefix: str) -> str:
+    """The address of deal 0, reversed once per script prefix (a reverse per card was a
+    tenth of the board's time)."""
+    return reverse("web:deal_detail", args=[0])
+
+
 @register.simple_tag
 def deal_card(deal) -> SafeString:
     """A deal's card on the board. Built here rather than in a template: a board shows up to
@@ -44,7 +52,7 @@ def deal_card(deal) -> SafeString:
     classes = (
         "deal-card" + (" is-stalled" if stalled else "") + (" is-paused" if deal.paused else "")
     )
-    url = reverse("web:deal_detail", args=[deal.pk])
+    url = _deal_url(get_script_prefix()).replace("/0/", f"/{deal.pk}/", 1)
     overridden = (
         format_html('<span class="visually-hidden"> ({})</span>*', gettext("set by hand"))
         if deal.probability_is_overridden
