@@ -90,6 +90,19 @@ def _credit_code(rng: random.Random, division: str, uscc) -> str:
     return partial + uscc.calc_check_digit(partial)
 
 
+def _written_whole(write):
+    """Write to a side file and rename it when complete: an interrupted run must not leave a
+    short file that the next run would take for the whole one."""
+
+    def wrapper(path: Path, *args) -> None:
+        partial = path.with_name(path.name + ".partial")
+        write(partial, *args)
+        partial.replace(path)
+
+    return wrapper
+
+
+@_written_whole
 def write_customer_file(path: Path, rows: int, seed: int) -> None:
     rng = random.Random(seed)
     taken: set[str] = set()
@@ -119,6 +132,7 @@ def write_customer_file(path: Path, rows: int, seed: int) -> None:
             )
 
 
+@_written_whole
 def write_order_file(path: Path, rows: int, customers: int, seed: int) -> None:
     """Orders for the customer file's customers (by their external id), over two years."""
     import datetime
