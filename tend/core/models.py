@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F
 from django.db.models.expressions import OrderBy
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -35,6 +36,45 @@ class SoftDeletableModel(TimestampedModel):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+
+def in_language(record, name: str, language: str | None = None) -> str:
+    """The zh or en variant of a bilingual field, falling back to the other when empty."""
+    language = language or get_language() or "zh-hans"
+    first, second = ("zh", "en") if language.startswith("zh") else ("en", "zh")
+    return getattr(record, f"{name}_{first}") or getattr(record, f"{name}_{second}")
+
+
+class Guided(models.Model):
+    """A step of a journey a person is guided through — a deal's stage, a customer's state:
+    a label and guidance (definition, goal, methods, tools) in Chinese and English."""
+
+    label_zh = models.CharField(_("label (Chinese)"), max_length=100)
+    label_en = models.CharField(_("label (English)"), max_length=100, blank=True)
+    definition_zh = models.TextField(_("definition (Chinese)"), blank=True)
+    definition_en = models.TextField(_("definition (English)"), blank=True)
+    goal_zh = models.TextField(_("goal (Chinese)"), blank=True)
+    goal_en = models.TextField(_("goal (English)"), blank=True)
+    methods_zh = models.TextField(_("methods (Chinese)"), blank=True)
+    methods_en = models.TextField(_("methods (English)"), blank=True)
+    tools_zh = models.TextField(_("tools (Chinese)"), blank=True)
+    tools_en = models.TextField(_("tools (English)"), blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return in_language(self, "label")
+
+    def guidance(self, language: str | None = None) -> dict:
+        return {
+            name: in_language(self, name, language)
+            for name in ("definition", "goal", "methods", "tools")
+        }
 
 
 class CustomerScopedTotal(models.Model):

@@ -13,21 +13,21 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from tend.core.models import CustomerScopedTotal, SoftDeletableModel, TimestampedModel, sort_index
+from tend.core.models import (
+    CustomerScopedTotal,
+    Guided,
+    SoftDeletableModel,
+    TimestampedModel,
+    in_language,
+    sort_index,
+)
 
 LIVE = Q(deleted_at__isnull=True)
 CENT = Decimal("0.01")
 PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
-
-
-def _in_language(record, name: str, language: str | None = None) -> str:
-    """The zh or en variant of a bilingual field, falling back to the other when empty."""
-    language = language or get_language() or "zh-hans"
-    first, second = ("zh", "en") if language.startswith("zh") else ("en", "zh")
-    return getattr(record, f"{name}_{first}") or getattr(record, f"{name}_{second}")
 
 
 class Pipeline(TimestampedModel):
@@ -53,7 +53,7 @@ class Pipeline(TimestampedModel):
 
     @property
     def name(self) -> str:
-        return _in_language(self, "name")
+        return in_language(self, "name")
 
 
 class StageCategory(models.TextChoices):
@@ -63,13 +63,11 @@ class StageCategory(models.TextChoices):
     LOST = "lost", _("Lost")
 
 
-class Stage(models.Model):
+class Stage(Guided):
     pipeline = models.ForeignKey(
         Pipeline, on_delete=models.CASCADE, related_name="stages", verbose_name=_("pipeline")
     )
     key = models.SlugField(_("key"), max_length=50)
-    label_zh = models.CharField(_("label (Chinese)"), max_length=100)
-    label_en = models.CharField(_("label (English)"), max_length=100, blank=True)
     order = models.PositiveIntegerField(_("order"), default=0)
     category = models.CharField(
         _("category"), max_length=8, choices=StageCategory.choices, default=StageCategory.OPEN
@@ -87,14 +85,6 @@ class Stage(models.Model):
     stalled_after_days = models.PositiveIntegerField(
         _("stalled after (days)"), null=True, blank=True
     )
-    definition_zh = models.TextField(_("definition (Chinese)"), blank=True)
-    definition_en = models.TextField(_("definition (English)"), blank=True)
-    goal_zh = models.TextField(_("goal (Chinese)"), blank=True)
-    goal_en = models.TextField(_("goal (English)"), blank=True)
-    methods_zh = models.TextField(_("methods (Chinese)"), blank=True)
-    methods_en = models.TextField(_("methods (English)"), blank=True)
-    tools_zh = models.TextField(_("tools (Chinese)"), blank=True)
-    tools_en = models.TextField(_("tools (English)"), blank=True)
 
     class Meta:
         verbose_name = _("stage")
@@ -103,19 +93,6 @@ class Stage(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["pipeline", "key"], name="stage_key_per_pipeline")
         ]
-
-    def __str__(self) -> str:
-        return self.label
-
-    @property
-    def label(self) -> str:
-        return _in_language(self, "label")
-
-    def guidance(self, language: str | None = None) -> dict:
-        return {
-            name: _in_language(self, name, language)
-            for name in ("definition", "goal", "methods", "tools")
-        }
 
     @property
     def is_closed(self) -> bool:

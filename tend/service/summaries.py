@@ -1,6 +1,7 @@
 """The ticket list's status counts and response-time sums, kept by the database (see
 tend.core.summaries)."""
 
+from tend.core.sql import seconds_between
 from tend.core.summaries import Source, Summary
 from tend.customers.summaries import (
     CUSTOMER_CONFLICT,
@@ -15,11 +16,7 @@ def _seconds(end: str, start: str = "ticket.opened_at"):
     """Seconds from `start` to `end` when `end` is set (0 otherwise), per database."""
 
     def expression(vendor: str) -> str:
-        if vendor == "postgresql":
-            between = f"EXTRACT(EPOCH FROM ({end} - {start}))::double precision"
-        else:
-            between = f"(julianday({end}) - julianday({start})) * 86400.0"
-        return f"CASE WHEN {end} IS NULL THEN 0 ELSE {between} END"
+        return f"CASE WHEN {end} IS NULL THEN 0 ELSE {seconds_between(vendor, end, start)} END"
 
     return expression
 

@@ -87,8 +87,9 @@ class ConditionErrors(ValueError):
 class Parameter:
     name: str
     type: Type
-    # The values the argument may take (e.g. the dimensions' keys), read when checking.
-    choices: Callable[[], Iterable[str]] | None = None
+    # The values the argument may take given the arguments before it (the dimensions' keys;
+    # a dimension's states), read when checking.
+    choices: Callable[[tuple], Iterable[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -474,11 +475,13 @@ class _Checker:
                 }
             self.fail(message, node)
             return signature.type
-        for argument, parameter in zip(node.arguments, parameters, strict=True):
+        for index, (argument, parameter) in enumerate(zip(node.arguments, parameters, strict=True)):
             if argument.type != parameter.type:
                 self.mismatch(argument, parameter.type, argument.type)
-            elif parameter.choices is not None:
-                choices = sorted(parameter.choices())
+                return signature.type
+            if parameter.choices is not None:
+                before = tuple(earlier.value for earlier in node.arguments[:index])
+                choices = sorted(parameter.choices(before))
                 if argument.value not in choices:
                     self.fail(
                         _("“%(value)s” is not a %(parameter)s; it can be: %(choices)s.")
@@ -489,6 +492,7 @@ class _Checker:
                         },
                         argument,
                     )
+                    return signature.type
         return signature.type
 
 

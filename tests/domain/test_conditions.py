@@ -28,11 +28,13 @@ FACTS = {
     "state": FactSignature(
         "state",
         Type.TEXT,
-        (Parameter("dimension", Type.TEXT, choices=lambda: STATES),),
+        (Parameter("dimension", Type.TEXT, choices=lambda before: STATES),),
         values=lambda arguments: STATES.get(arguments[0]),
     ),
     "days_in_state": FactSignature(
-        "days_in_state", Type.NUMBER, (Parameter("dimension", Type.TEXT, choices=lambda: STATES),)
+        "days_in_state",
+        Type.NUMBER,
+        (Parameter("dimension", Type.TEXT, choices=lambda before: STATES),),
     ),
 }
 

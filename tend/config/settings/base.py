@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "tend.contracts",
     "tend.orders",
     "tend.service",
+    "tend.status",
     "tend.imports",
     "tend.web",
     "tend.api",

@@ -1,0 +1,28 @@
+"""Small pieces of SQL that differ between SQLite and PostgreSQL, for the places that write
+SQL by hand (kept totals' triggers, conditions compiled for all customers at once)."""
+
+import datetime
+
+from django.db import connection
+
+
+def seconds_between(vendor: str, end: str, start: str) -> str:
+    """Seconds from the datetime expression `start` to `end` (NULL if either is)."""
+    if vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM ({end} - {start}))::double precision"
+    return f"((julianday({end}) - julianday({start})) * 86400.0)"
+
+
+def days_between(vendor: str, end: str, start: str) -> str:
+    """Days (with their fraction) from `start` to `end`."""
+    return f"({seconds_between(vendor, end, start)} / 86400.0)"
+
+
+def moment(value: datetime.datetime):
+    """A datetime as a raw-SQL parameter, stored the way the ORM stores datetimes."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def moment_parameter(vendor: str) -> str:
+    """The placeholder for a `moment()` parameter, typed where the database needs it."""
+    return "CAST(%s AS TIMESTAMP WITH TIME ZONE)" if vendor == "postgresql" else "%s"

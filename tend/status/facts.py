@@ -1,0 +1,220 @@
+"""The facts conditions may read: named, typed, documented in both languages, each with the
+SQL that computes it for the customer row aliased `customer`, as of a moment.
+
+One definition serves both ways a condition runs: compiled into one statement over every
+customer (rules), or read for one customer (a guard, or a rule after an event) — the same SQL
+with `customer.id = %s`. The values read for one customer are kept with the change they
+allowed, so the history shows why.
+
+These facts are computed from the records when read. Facts that need a scan of a customer's
+whole history (RFM, growth, health, P(alive)) are materialised per customer by the scheduled
+evaluation and read from there; they join this registry as they arrive."""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import connection
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from tend.activities.models import Activity
+from tend.core.sql import days_between, moment, moment_parameter
+from tend.customers.models import Customer
+from tend.service.models import OPEN_TICKET_STATUSES, Feedback, FeedbackKind, Ticket
+from tend.status.conditions import Condition, Fact, FactSignature, Parameter, Type
+from tend.status.models import CustomerState, Dimension, State
+
+COMPLAINT_DAYS = 90
+
+
+@dataclass(frozen=True)
+class FactDefinition:
+    signature: FactSignature
+    description: Promise
+    # (arguments, vendor, moment) → (SQL over the row `customer`, parameters)
+    sql: Callable[[tuple, str, datetime.datetime], tuple[str, list]]
+
+
+def _dimension_keys(before: tuple = ()) -> list[str]:
+    return list(Dimension.objects.values_list("key", flat=True))
+
+
+def _exclusive_dimension_keys(before: tuple = ()) -> list[str]:
+    return list(Dimension.objects.filter(exclusive=True).values_list("key", flat=True))
+
+
+def _state_keys(before: tuple) -> list[str] | None:
+    if not before:
+        return None
+    return list(State.objects.filter(dimension__key=before[0]).values_list("key", flat=True))
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _now(vendor: str, now: datetime.datetime) -> tuple[str, list]:
+    return moment_parameter(vendor), [moment(now)]
+
+
+def _count(model, condition: str) -> Callable:
+    def sql(arguments, vendor, now):
+        return (
+            f"(SELECT COUNT(*) FROM {_table(model)} AS record "
+            "WHERE record.customer_id = customer.id AND record.deleted_at IS NULL "
+            f"AND {condition})",
+            [],
+        )
+
+    return sql
+
+
+def _days_since(column: str) -> Callable:
+    def sql(arguments, vendor, now):
+        moment_sql, params = _now(vendor, now)
+        return days_between(vendor, moment_sql, f"customer.{column}"), params
+
+    return sql
+
+
+def _current_state(column: str) -> str:
+    """A subquery over the customer's current states of the dimension named by a parameter."""
+    return (
+        f"SELECT {column} FROM {_table(CustomerState)} AS current "
+        f"JOIN {_table(Dimension)} AS dimension ON dimension.id = current.dimension_id "
+        f"JOIN {_table(State)} AS state ON state.id = current.state_id "
+        "WHERE current.customer_id = customer.id AND dimension.key = %s"
+    )
+
+
+def _days_in_state(arguments, vendor, now):
+    moment_sql, params = _now(vendor, now)
+    since = f"({_current_state('MIN(current.since)')})"
+    return days_between(vendor, moment_sql, since), [*params, arguments[0]]
+
+
+def _state(arguments, vendor, now):
+    return f"({_current_state('MIN(state.key)')})", [arguments[0]]
+
+
+def _in_state(arguments, vendor, now):
+    return f"EXISTS ({_current_state('1')} AND state.key = %s)", [arguments[0], arguments[1]]
+
+
+def _complaints(arguments, vendor, now):
+    moment_sql, params = _now(vendor, now)
+    return (
+        f"(SELECT COUNT(*) FROM {_table(Feedback)} AS record "
+        "WHERE record.customer_id = customer.id AND record.deleted_at IS NULL "
+        f"AND record.kind = '{FeedbackKind.COMPLAINT}' "
+        f"AND {days_between(vendor, moment_sql, 'record.received_at')} <= {COMPLAINT_DAYS})",
+        params,
+    )
+
+
+_open_statuses = ", ".join(f"'{status}'" for status in OPEN_TICKET_STATUSES)
+
+FACTS: dict[str, FactDefinition] = {
+    definition.signature.name: definition
+    for definition in [
+        FactDefinition(
+            FactSignature("valid_activities", Type.NUMBER),
+            _("Valid communications (有效沟通) logged with the customer, ever."),
+            _count(Activity, "record.valid_communication"),
+        ),
+        FactDefinition(
+            FactSignature("days_since_last_contact", Type.NUMBER),
+            _("Days since the last logged follow-up; unknown if there was none."),
+            _days_since("last_contact_at"),
+        ),
+        FactDefinition(
+            FactSignature("days_since_last_order", Type.NUMBER),
+            _("Days since the last order; unknown if there was none."),
+            _days_since("last_order_on"),
+        ),
+        FactDefinition(
+            FactSignature(
+                "days_in_state",
+                Type.NUMBER,
+                (Parameter("dimension", Type.TEXT, choices=_exclusive_dimension_keys),),
+            ),
+            _("Days the customer has been in its current state of the dimension."),
+            _days_in_state,
+        ),
+        FactDefinition(
+            FactSignature(
+                "state",
+                Type.TEXT,
+                (Parameter("dimension", Type.TEXT, choices=_exclusive_dimension_keys),),
+                values=_state_keys,
+            ),
+            _("The key of the customer's current state of the dimension; unknown if none."),
+            _state,
+        ),
+        FactDefinition(
+            FactSignature(
+                "in_state",
+                Type.BOOLEAN,
+                (
+                    Parameter("dimension", Type.TEXT, choices=_dimension_keys),
+                    Parameter("state", Type.TEXT, choices=_state_keys),
+                ),
+            ),
+            _("Whether the customer is in the state (any dimension, tag-like ones included)."),
+            _in_state,
+        ),
+        FactDefinition(
+            FactSignature("open_tickets", Type.NUMBER),
+            _("Tickets still needing work (open, in progress, waiting on the customer)."),
+            _count(Ticket, f"record.status IN ({_open_statuses})"),
+        ),
+        FactDefinition(
+            FactSignature("complaints_90d", Type.NUMBER),
+            _("Complaints received in the last 90 days."),
+            _complaints,
+        ),
+    ]
+}
+
+
+def signatures() -> dict[str, FactSignature]:
+    return {name: definition.signature for name, definition in FACTS.items()}
+
+
+def fact_sql(fact: Fact, vendor: str, now: datetime.datetime) -> tuple[str, list]:
+    """The fact's SQL over the row `customer`, with its parameters, as of `now`."""
+    return FACTS[fact.name].sql(tuple(a.value for a in fact.arguments), vendor, now)
+
+
+def fact_values(condition: Condition, customer_id: int, now: datetime.datetime) -> dict:
+    """{"name(arguments)": value} of every fact the condition reads, for one customer, in one
+    query."""
+    facts = condition.facts()
+    if not facts:
+        return {}
+    vendor = connection.vendor
+    columns, params = [], []
+    for fact in facts:
+        sql, fact_params = fact_sql(fact, vendor, now)
+        columns.append(sql)
+        params += fact_params
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(columns)} FROM {_table(Customer)} AS customer "
+            "WHERE customer.id = %s",
+            [*params, customer_id],
+        )
+        row = cursor.fetchone()
+    return {fact_label(fact): value for fact, value in zip(facts, row or [], strict=False)}
+
+
+def fact_label(fact: Fact) -> str:
+    """How a fact with its arguments is written: days_in_state("lifecycle")."""
+    if not fact.arguments:
+        return fact.name
+    arguments = ", ".join(
+        f'"{argument.value}"' if isinstance(argument.value, str) else str(argument.value)
+        for argument in fact.arguments
+    )
+    return f"{fact.name}({arguments})"

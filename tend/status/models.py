@@ -1,0 +1,286 @@
+"""The status model: dimensions and their states (data an administrator edits), the moves
+allowed between states, and where every customer stands with the append-only history of how
+it got there.
+
+Code branches on a state's *category* (open, won, lost, locked …), never on its key or label,
+so a renamed or added state needs no code. Every change of a customer's state goes through
+`tend.status.actions.change_state`; nothing else writes `CustomerState` or `StateChange`."""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+from tend.accounts.models import Role
+from tend.core.models import Guided, in_language
+
+
+class StateCategory(models.TextChoices):
+    OPEN = "open", _("In progress")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+    ACTIVE = "active", _("Active")
+    DORMANT = "dormant", _("Dormant")
+    RISK = "risk", _("At risk")
+    NORMAL = "normal", _("Normal")
+    # While a customer is in a locked state, only its owner, the owner's managers and
+    # admins see its details (跟进中).
+    LOCKED = "locked", _("Locked")
+    ARCHIVED = "archived", _("Archived")
+
+
+class SetBy(models.TextChoices):
+    USERS = "users", _("People only")
+    RULES = "rules", _("Rules only")
+    BOTH = "both", _("People and rules")
+
+
+class Dimension(models.Model):
+    """One axis of a customer's status (lifecycle, value, grade …)."""
+
+    key = models.SlugField(_("key"), max_length=50, unique=True)
+    label_zh = models.CharField(_("label (Chinese)"), max_length=100)
+    label_en = models.CharField(_("label (English)"), max_length=100, blank=True)
+    # Exclusive: one state at a time (lifecycle); otherwise several at once, like tags.
+    exclusive = models.BooleanField(_("one state at a time"), default=True)
+    maintainer_role = models.CharField(
+        _("maintained by"), max_length=20, choices=Role.choices, blank=True
+    )
+    set_by = models.CharField(_("set by"), max_length=5, choices=SetBy.choices, default=SetBy.BOTH)
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("status dimension")
+        verbose_name_plural = _("status dimensions")
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return in_language(self, "label")
+
+
+class State(Guided):
+    dimension = models.ForeignKey(
+        Dimension, on_delete=models.CASCADE, related_name="states", verbose_name=_("dimension")
+    )
+    key = models.SlugField(_("key"), max_length=50)
+    category = models.CharField(
+        _("category"), max_length=10, choices=StateCategory.choices, default=StateCategory.OPEN
+    )
+    order = models.PositiveIntegerField(_("order"), default=0)
+    color = models.CharField(
+        _("colour"),
+        max_length=7,
+        default="#1f6feb",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$")],
+    )
+
+    class Meta:
+        verbose_name = _("state")
+        verbose_name_plural = _("states")
+        ordering = ["dimension", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["dimension", "key"], name="state_key_per_dimension")
+        ]
+
+
+class Transition(models.Model):
+    """A move the model allows: from a state (or from any, including none) to a state of the
+    same dimension, with what it demands."""
+
+    dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="transitions")
+    from_state = models.ForeignKey(
+        State,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="transitions_out",
+        verbose_name=_("from"),
+        help_text=_("Empty: from any state, or none."),
+    )
+    to_state = models.ForeignKey(
+        State, on_delete=models.CASCADE, related_name="transitions_in", verbose_name=_("to")
+    )
+    # A condition in the condition language (tend.status.conditions), checked on save.
+    guard = models.TextField(_("condition"), blank=True)
+    reason_required = models.BooleanField(_("reason required"), default=False)
+    approval_role = models.CharField(
+        _("approved by"), max_length=20, choices=Role.choices, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("transition")
+        verbose_name_plural = _("transitions")
+        constraints = [
+            models.UniqueConstraint(
+                "dimension",
+                Coalesce("from_state", 0),
+                "to_state",
+                name="transition_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        source = self.from_state.label if self.from_state_id else _("any")
+        return f"{source} → {self.to_state.label}"
+
+
+class ChecklistStep(models.Model):
+    """A step that must be ticked for a customer before the transition may happen."""
+
+    transition = models.ForeignKey(Transition, on_delete=models.CASCADE, related_name="steps")
+    label_zh = models.CharField(_("label (Chinese)"), max_length=200)
+    label_en = models.CharField(_("label (English)"), max_length=200, blank=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    # Who may tick it; empty: whoever may make the move.
+    tick_role = models.CharField(_("ticked by"), max_length=20, choices=Role.choices, blank=True)
+
+    class Meta:
+        ordering = ["transition", "order", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return in_language(self, "label")
+
+
+class ChecklistTick(models.Model):
+    """A step ticked for one customer; used up by the move it allowed."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    step = models.ForeignKey(ChecklistStep, on_delete=models.CASCADE, related_name="ticks")
+    ticked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "step"], name="tick_once")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.step_id}"
+
+
+class Door(models.TextChoices):
+    """Where a change came from; every door calls the same entry point."""
+
+    WEB = "web", _("web")
+    BOARD = "board", _("board")
+    BULK = "bulk", _("bulk edit")
+    IMPORT = "import", _("import")
+    API = "api", _("API")
+    CLI = "cli", _("command line")
+    RULE = "rule", _("rule")
+    APPROVAL = "approval", _("approval")
+
+
+class StateChange(models.Model):
+    """One change of one customer's state on one dimension. Append-only: never updated,
+    never deleted except with its customer."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    dimension = models.ForeignKey(Dimension, on_delete=models.PROTECT, related_name="+")
+    # From none: the first state; to none: a state removed (several-at-once dimensions).
+    from_state = models.ForeignKey(State, null=True, on_delete=models.PROTECT, related_name="+")
+    to_state = models.ForeignKey(State, null=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A rule's key, when a rule made the change (rules arrive with the rule engine).
+    rule_key = models.CharField(max_length=100, blank=True)
+    door = models.CharField(max_length=10, choices=Door.choices)
+    reason = models.CharField(max_length=500, blank=True)
+    # The fact values that held when the change was made (a rule's condition, a guard).
+    facts = models.JSONField(default=dict, blank=True)
+    # Seconds in the state left (None when there was none).
+    seconds_in_previous = models.BigIntegerField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["customer", "dimension", "at", "id"], name="state_change_customer"
+            ),
+            models.Index(fields=["dimension", "at", "id"], name="state_change_dimension"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.dimension_id}: {self.from_state_id} → {self.to_state_id}"
+
+
+class CustomerState(models.Model):
+    """Where a customer stands on a dimension now, and since when. Kept by change_state only;
+    replaying the StateChange history gives exactly these rows."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="states"
+    )
+    dimension = models.ForeignKey(Dimension, on_delete=models.PROTECT, related_name="+")
+    state = models.ForeignKey(State, on_delete=models.PROTECT, related_name="+")
+    since = models.DateTimeField()
+    change = models.ForeignKey(StateChange, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "dimension", "state"], name="customer_state_once"
+            )
+        ]
+        indexes = [
+            # Lists by state, longest there first ("stale" reviews, days in state).
+            models.Index(fields=["state", "since", "id"], name="customer_state_since"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.state_id}"
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class TransitionRequest(models.Model):
+    """A move that waits for approval by a role: made when approved, dropped when rejected."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    transition = models.ForeignKey(Transition, on_delete=models.PROTECT, related_name="+")
+    dimension = models.ForeignKey(Dimension, on_delete=models.PROTECT, related_name="+")
+    to_state = models.ForeignKey(State, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=500, blank=True)
+    door = models.CharField(max_length=10, choices=Door.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True)
+    comment = models.CharField(max_length=500, blank=True)
+    change = models.ForeignKey(StateChange, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            # One pending move per customer and dimension at a time.
+            models.UniqueConstraint(
+                fields=["customer", "dimension"],
+                condition=Q(status="pending"),
+                name="one_pending_request",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} → {self.to_state_id} ({self.status})"

@@ -1,0 +1,104 @@
+"""Reading customers' status: where they stand now, where they stood at a moment, what
+changed between two moments, and how long they have been where they are — each one indexed
+query."""
+
+import datetime
+from collections import defaultdict
+
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from tend.customers.models import Customer
+from tend.status.models import CustomerState, Dimension, State, StateChange, TransitionRequest
+
+
+def dimensions() -> list[Dimension]:
+    """Every dimension with its states in order (two queries)."""
+    return list(Dimension.objects.prefetch_related("states"))
+
+
+def current_states(customer: Customer) -> dict[int, list[CustomerState]]:
+    """{dimension id: the customer's current states there} (one query)."""
+    found = defaultdict(list)
+    for row in CustomerState.objects.filter(customer=customer).select_related(
+        "state", "change", "change__actor"
+    ):
+        found[row.dimension_id].append(row)
+    return dict(found)
+
+
+def seconds_in_state(row: CustomerState, now: datetime.datetime | None = None) -> int:
+    return max(0, int(((now or timezone.now()) - row.since).total_seconds()))
+
+
+def state_as_of(
+    customer: Customer, dimension: Dimension, moment: datetime.datetime
+) -> State | None:
+    """The customer's state of an exclusive dimension at `moment`: the last change at or
+    before it (one indexed query on (customer, dimension, at))."""
+    change = (
+        StateChange.objects.filter(customer=customer, dimension=dimension, at__lte=moment)
+        .select_related("to_state")
+        .order_by("-at", "-id")
+        .first()
+    )
+    return change.to_state if change else None
+
+
+def states_as_of(dimension: Dimension, moment: datetime.datetime) -> QuerySet[StateChange]:
+    """For every customer with a history on an exclusive dimension, its last change at or
+    before `moment` (whose to_state is where it stood): one grouped pass over the
+    dimension's index."""
+    last = (
+        StateChange.objects.filter(
+            dimension=dimension, customer=OuterRef("customer"), at__lte=moment
+        )
+        .order_by("-at", "-id")
+        .values("id")[:1]
+    )
+    return StateChange.objects.filter(
+        dimension=dimension, at__lte=moment, id=Subquery(last)
+    ).select_related("to_state")
+
+
+def changes_between(
+    dimension: Dimension, start: datetime.datetime, end: datetime.datetime
+) -> QuerySet[StateChange]:
+    """The dimension's changes with start <= at < end, oldest first (an index range)."""
+    return (
+        StateChange.objects.filter(dimension=dimension, at__gte=start, at__lt=end)
+        .select_related("customer", "from_state", "to_state", "actor")
+        .order_by("at", "id")
+    )
+
+
+def customer_history(customer: Customer, dimension: Dimension | None = None, limit: int = 100):
+    """The customer's changes, newest first."""
+    changes = StateChange.objects.filter(customer=customer)
+    if dimension is not None:
+        changes = changes.filter(dimension=dimension)
+    return list(
+        changes.select_related("dimension", "from_state", "to_state", "actor").order_by(
+            "-at", "-id"
+        )[:limit]
+    )
+
+
+def replayed_states(customer: Customer) -> dict[int, set[int]]:
+    """{dimension id: state ids} obtained by replaying the customer's history from the
+    start — which must equal its current states."""
+    states: dict[int, set[int]] = defaultdict(set)
+    for change in StateChange.objects.filter(customer=customer).order_by("at", "id"):
+        held = states[change.dimension_id]
+        if change.from_state_id is not None:
+            held.discard(change.from_state_id)
+        if change.to_state_id is not None:
+            held.add(change.to_state_id)
+    return {dimension: held for dimension, held in states.items() if held}
+
+
+def pending_requests(customer: Customer | None = None) -> QuerySet[TransitionRequest]:
+    requests = TransitionRequest.objects.filter(status="pending")
+    if customer is not None:
+        requests = requests.filter(customer=customer)
+    return requests.select_related("customer", "dimension", "to_state", "requested_by")
