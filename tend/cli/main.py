@@ -318,21 +318,82 @@ def cmd_token_create(args) -> int:
     return 0
 
 
-def cmd_import(args) -> int:
+def _acting_user(username: str | None):
+    """The user named by --as, or the first active administrator."""
     from django.utils.translation import gettext as _
 
     from tend.accounts.models import Role, User
-    from tend.cli.console import ProgressLine
     from tend.core.errors import NotFound
+
+    if username:
+        return _user_named(username)
+    actor = User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk").first()
+    if actor is None:
+        raise NotFound(_("No administrator exists: name the acting user with --as."))
+    return actor
+
+
+def cmd_status_export(args) -> int:
+    from tend.status.model_file import export_model
+
+    _require_migrated()
+    text = export_model()
+    if args.file in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        with open(args.file, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    return 0
+
+
+def cmd_status_import(args) -> int:
+    from django.db import transaction
+    from django.utils.translation import gettext as _
+
+    from tend.status.model_file import ModelFileErrors, apply_model, parse_model
+
+    _require_migrated()
+    actor = _acting_user(args.as_user)
+    try:
+        with open(args.file, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        print(
+            _("Cannot read %(file)s: %(error)s") % {"file": args.file, "error": error},
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        with transaction.atomic():
+            counts = apply_model(actor=actor, specs=parse_model(text))
+            if args.dry_run:
+                transaction.set_rollback(True)
+    except ModelFileErrors as errors:
+        print(
+            _("The model file was not applied; %(count)d problem(s):")
+            % {"count": len(errors.problems)},
+            file=sys.stderr,
+        )
+        for problem in errors.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    message = (
+        _("Dry run: %(created)d would be created, %(updated)d updated, %(removed)d removed.")
+        if args.dry_run
+        else _("Model applied: %(created)d created, %(updated)d updated, %(removed)d removed.")
+    )
+    print(message % counts)
+    return 0
+
+
+def cmd_import(args) -> int:
+    from django.utils.translation import gettext as _
+
+    from tend.cli.console import ProgressLine
     from tend.imports.actions import create_import_job, run_import
 
     _require_migrated()
-    if args.as_user:
-        actor = _user_named(args.as_user)
-    else:
-        actor = User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk").first()
-        if actor is None:
-            raise NotFound(_("No administrator exists: name the importing user with --as."))
+    actor = _acting_user(args.as_user)
     mapping = None
     if args.map:
         mapping = {}
@@ -522,6 +583,25 @@ def build_parser() -> argparse.ArgumentParser:
         help=_("import the valid rows even if others have errors"),
     )
     importer.set_defaults(handler=cmd_import)
+
+    status = commands.add_parser("status", help=_("the status model"))
+    status_commands = status.add_subparsers(dest="status_command", required=True)
+    status_export = status_commands.add_parser(
+        "export-model", help=_("write the status model as a YAML file")
+    )
+    status_export.add_argument("file", nargs="?", help=_("the file (default: the screen)"))
+    status_export.set_defaults(handler=cmd_status_export)
+    status_import = status_commands.add_parser(
+        "import-model", help=_("apply a status model YAML file, checked whole first")
+    )
+    status_import.add_argument("file")
+    status_import.add_argument(
+        "--as", dest="as_user", help=_("the acting user (default: an admin)")
+    )
+    status_import.add_argument(
+        "--dry-run", action="store_true", help=_("check only, write nothing")
+    )
+    status_import.set_defaults(handler=cmd_status_import)
 
     doctor = commands.add_parser("doctor", help=_("check the installation"))
     doctor.set_defaults(handler=cmd_doctor)

@@ -449,7 +449,7 @@ class _Checker:
         allowed = node.signature.values(tuple(argument.value for argument in node.arguments))
         if allowed is None:
             return
-        allowed = sorted(allowed)
+        allowed = sorted(set(allowed))
         if literal.value not in allowed:
             self.fail(
                 _("“%(value)s” is not a value of %(fact)s; it can be: %(allowed)s.")
@@ -481,7 +481,7 @@ class _Checker:
                 return signature.type
             if parameter.choices is not None:
                 before = tuple(earlier.value for earlier in node.arguments[:index])
-                choices = sorted(parameter.choices(before))
+                choices = sorted(set(parameter.choices(before) or ()))
                 if argument.value not in choices:
                     self.fail(
                         _("“%(value)s” is not a %(parameter)s; it can be: %(choices)s.")

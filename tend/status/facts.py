@@ -28,26 +28,49 @@ from tend.status.models import CustomerState, Dimension, State
 COMPLAINT_DAYS = 90
 
 
+# What a fact's argument names: any dimension, an exclusive one, or a state of the dimension
+# named before it.
+DIMENSION, EXCLUSIVE_DIMENSION, STATE = "dimension", "exclusive dimension", "state"
+
+
 @dataclass(frozen=True)
 class FactDefinition:
-    signature: FactSignature
+    name: str
+    type: Type
     description: Promise
     # (arguments, vendor, moment) → (SQL over the row `customer`, parameters)
     sql: Callable[[tuple, str, datetime.datetime], tuple[str, list]]
+    parameters: tuple[str, ...] = ()  # DIMENSION, EXCLUSIVE_DIMENSION or STATE each
+    states_as_values: bool = False  # the fact's value is a state of its dimension
 
 
-def _dimension_keys(before: tuple = ()) -> list[str]:
-    return list(Dimension.objects.values_list("key", flat=True))
+class ModelView:
+    """The dimensions and states conditions may name: the database's, or those of a model
+    file being checked before anything of it is applied."""
 
+    def __init__(self, dimensions: dict[str, tuple[bool, list[str]]] | None = None):
+        # {dimension key: (exclusive, [state keys])}; None: read the database when asked.
+        self._dimensions = dimensions
 
-def _exclusive_dimension_keys(before: tuple = ()) -> list[str]:
-    return list(Dimension.objects.filter(exclusive=True).values_list("key", flat=True))
+    @property
+    def dimensions(self) -> dict[str, tuple[bool, list[str]]]:
+        if self._dimensions is None:
+            found = {
+                key: (exclusive, [])
+                for key, exclusive in Dimension.objects.values_list("key", "exclusive")
+            }
+            for dimension, state in State.objects.values_list("dimension__key", "key"):
+                found[dimension][1].append(state)
+            self._dimensions = found
+        return self._dimensions
 
-
-def _state_keys(before: tuple) -> list[str] | None:
-    if not before:
-        return None
-    return list(State.objects.filter(dimension__key=before[0]).values_list("key", flat=True))
+    def choices(self, kind: str, before: tuple) -> list[str] | None:
+        if kind == DIMENSION:
+            return list(self.dimensions)
+        if kind == EXCLUSIVE_DIMENSION:
+            return [key for key, (exclusive, _states) in self.dimensions.items() if exclusive]
+        found = self.dimensions.get(before[0]) if before else None
+        return None if found is None else list(found[1])
 
 
 def _table(model) -> str:
@@ -116,61 +139,57 @@ def _complaints(arguments, vendor, now):
 _open_statuses = ", ".join(f"'{status}'" for status in OPEN_TICKET_STATUSES)
 
 FACTS: dict[str, FactDefinition] = {
-    definition.signature.name: definition
+    definition.name: definition
     for definition in [
         FactDefinition(
-            FactSignature("valid_activities", Type.NUMBER),
+            "valid_activities",
+            Type.NUMBER,
             _("Valid communications (有效沟通) logged with the customer, ever."),
             _count(Activity, "record.valid_communication"),
         ),
         FactDefinition(
-            FactSignature("days_since_last_contact", Type.NUMBER),
+            "days_since_last_contact",
+            Type.NUMBER,
             _("Days since the last logged follow-up; unknown if there was none."),
             _days_since("last_contact_at"),
         ),
         FactDefinition(
-            FactSignature("days_since_last_order", Type.NUMBER),
+            "days_since_last_order",
+            Type.NUMBER,
             _("Days since the last order; unknown if there was none."),
             _days_since("last_order_on"),
         ),
         FactDefinition(
-            FactSignature(
-                "days_in_state",
-                Type.NUMBER,
-                (Parameter("dimension", Type.TEXT, choices=_exclusive_dimension_keys),),
-            ),
+            "days_in_state",
+            Type.NUMBER,
             _("Days the customer has been in its current state of the dimension."),
             _days_in_state,
+            (EXCLUSIVE_DIMENSION,),
         ),
         FactDefinition(
-            FactSignature(
-                "state",
-                Type.TEXT,
-                (Parameter("dimension", Type.TEXT, choices=_exclusive_dimension_keys),),
-                values=_state_keys,
-            ),
+            "state",
+            Type.TEXT,
             _("The key of the customer's current state of the dimension; unknown if none."),
             _state,
+            (EXCLUSIVE_DIMENSION,),
+            states_as_values=True,
         ),
         FactDefinition(
-            FactSignature(
-                "in_state",
-                Type.BOOLEAN,
-                (
-                    Parameter("dimension", Type.TEXT, choices=_dimension_keys),
-                    Parameter("state", Type.TEXT, choices=_state_keys),
-                ),
-            ),
+            "in_state",
+            Type.BOOLEAN,
             _("Whether the customer is in the state (any dimension, tag-like ones included)."),
             _in_state,
+            (DIMENSION, STATE),
         ),
         FactDefinition(
-            FactSignature("open_tickets", Type.NUMBER),
+            "open_tickets",
+            Type.NUMBER,
             _("Tickets still needing work (open, in progress, waiting on the customer)."),
             _count(Ticket, f"record.status IN ({_open_statuses})"),
         ),
         FactDefinition(
-            FactSignature("complaints_90d", Type.NUMBER),
+            "complaints_90d",
+            Type.NUMBER,
             _("Complaints received in the last 90 days."),
             _complaints,
         ),
@@ -178,8 +197,29 @@ FACTS: dict[str, FactDefinition] = {
 }
 
 
-def signatures() -> dict[str, FactSignature]:
-    return {name: definition.signature for name, definition in FACTS.items()}
+PARAMETER_NAMES = {DIMENSION: "dimension", EXCLUSIVE_DIMENSION: "dimension", STATE: "state"}
+
+
+def signatures(view: ModelView | None = None) -> dict[str, FactSignature]:
+    """What the condition language knows of every fact, naming the dimensions and states of
+    `view` (the database's by default)."""
+    view = view or ModelView()
+
+    def choices(kind):
+        return lambda before: view.choices(kind, before)
+
+    return {
+        name: FactSignature(
+            name,
+            definition.type,
+            tuple(
+                Parameter(PARAMETER_NAMES[kind], Type.TEXT, choices=choices(kind))
+                for kind in definition.parameters
+            ),
+            values=choices(STATE) if definition.states_as_values else None,
+        )
+        for name, definition in FACTS.items()
+    }
 
 
 def fact_sql(fact: Fact, vendor: str, now: datetime.datetime) -> tuple[str, list]:

@@ -146,7 +146,9 @@ def test_an_action_without_a_user_is_recorded_with_a_label(org):
     assert entry.actor is None
     assert entry.actor_label == "system"
     labelled = create_customer(actor=org.rep, data={"name": "导入的"}, actor_label="import")
-    created = AuditEntry.objects.get(object_id=labelled.pk, action=AuditAction.CREATE)
+    created = AuditEntry.objects.get(
+        object_type="customers.customer", object_id=labelled.pk, action=AuditAction.CREATE
+    )
     assert created.actor == org.rep
     assert created.actor_label == "import"
 

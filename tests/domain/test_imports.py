@@ -327,6 +327,24 @@ def test_orders_import_keeps_last_order_and_refuses_a_due_date_before_the_order(
     assert job.errors_sample[0]["column"] == "due_on"
 
 
+def test_the_last_order_date_follows_new_older_and_redated_orders(admin, tmp_path):
+    customer = make_customer(admin, name="华为", external_id="C-1")
+    headers = ["客户编号", "订单号", "产品", "金额", "下单日期"]
+
+    def imported(rows, name):
+        job = run_kind(admin, "orders", write_csv(tmp_path / name, rows, headers=headers))
+        assert job.status == ImportStatus.DONE, (job.message, job.errors_sample)
+        customer.refresh_from_db()
+        return customer.last_order_on.isoformat()
+
+    assert imported([["C-1", "SO-1", "服务器", "100", "2026-03-01"]], "a.csv") == "2026-03-01"
+    # An older new order leaves the newest in place; a newer one moves it forward.
+    assert imported([["C-1", "SO-0", "服务器", "100", "2025-12-01"]], "b.csv") == "2026-03-01"
+    assert imported([["C-1", "SO-2", "服务器", "100", "2026-04-02"]], "c.csv") == "2026-04-02"
+    # The newest order re-dated to the past: the date goes back to the next newest.
+    assert imported([["C-1", "SO-2", "服务器", "100", "2025-01-01"]], "d.csv") == "2026-03-01"
+
+
 def test_imported_payments_settle_the_oldest_orders_first(admin, tmp_path):
     from tend.orders.selectors import customer_receivables
 

@@ -58,7 +58,9 @@ class Model:
 
 @pytest.fixture
 def model(db):
-    """A small status model: an exclusive lifecycle and a tag-like dimension."""
+    """A small status model of its own (in place of the default one): an exclusive
+    lifecycle and a tag-like dimension."""
+    Dimension.objects.all().delete()
     m = Model()
     m.lifecycle = Dimension.objects.create(
         key="lifecycle", label_zh="生命周期", label_en="Lifecycle"
@@ -442,9 +444,7 @@ def test_a_guard_naming_a_state_of_another_dimension_is_refused(model):
         conditions.parse('state("tags") == "vip"', signatures())  # tag-like: use in_state
 
 
-def test_an_approval_checks_the_move_again_and_a_refusal_leaves_it_waiting(
-    model, org, customer
-):
+def test_an_approval_checks_the_move_again_and_a_refusal_leaves_it_waiting(model, org, customer):
     move(org.rep, customer, model.lead)
     log_valid(customer, org.rep, 3)
     move(org.rep, customer, model.prospect)

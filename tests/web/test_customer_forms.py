@@ -44,7 +44,12 @@ def test_create_customer_saves_it_and_opens_its_page(rep, rep_client):
     assert customer.credit_code == VALID_CREDIT_CODE
     assert customer.owner == rep
     assert sorted(customer.tags.values_list("name", flat=True)) == ["华东", "重点"]
-    assert AuditEntry.objects.filter(action=AuditAction.CREATE, object_id=customer.pk).count() == 1
+    assert (
+        AuditEntry.objects.filter(
+            object_type="customers.customer", action=AuditAction.CREATE, object_id=customer.pk
+        ).count()
+        == 1
+    )
 
 
 def test_edit_customer_changes_only_what_changed(rep, rep_client):
@@ -59,7 +64,9 @@ def test_edit_customer_changes_only_what_changed(rep, rep_client):
     customer.refresh_from_db()
     assert customer.name == "新名称"
     assert customer.phone == "+8613812345678"
-    update = AuditEntry.objects.get(action=AuditAction.UPDATE, object_id=customer.pk)
+    update = AuditEntry.objects.get(
+        object_type="customers.customer", action=AuditAction.UPDATE, object_id=customer.pk
+    )
     assert update.changes["name"] == ["旧名称", "新名称"]
     assert "phone" not in update.changes
     assert "tags" not in update.changes

@@ -2,6 +2,7 @@
 payment's reference. Imported payments settle the customer's oldest outstanding orders first,
 as payments entered by hand do; the customers' last-order time node follows the orders."""
 
+from django.db import connection
 from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -72,17 +73,60 @@ class OrderImport(_LedgerImport):
     def label_of(self, values):
         return values.get("number") or values.get("description", "")
 
+    def _insert(self, creates) -> None:
+        # The newest order date per customer among the new orders: their time node moves
+        # forward to it without re-reading every order of theirs.
+        newest: dict[int, object] = {}
+        for values, customer_id in creates:
+            ordered_on = values.get("ordered_on")
+            if ordered_on and (customer_id not in newest or ordered_on > newest[customer_id]):
+                newest[customer_id] = ordered_on
+        self._newest_orders = newest
+        super()._insert(creates)
+
+    def _update(self, updates) -> None:
+        # An order whose date changed may have been the newest: those customers are
+        # recomputed from their orders.
+        self._redated = {
+            customer_id for _pk, customer_id, _values, changes in updates if "ordered_on" in changes
+        }
+        super()._update(updates)
+
     def after_write(self, customer_ids):
+        now = timezone.now()
+        newest = getattr(self, "_newest_orders", {})
+        redated = getattr(self, "_redated", set())
+        self._newest_orders, self._redated = {}, set()
+        quote = connection.ops.quote_name
+        table = quote(Customer._meta.db_table)
+        moved = [
+            (
+                connection.ops.adapt_datefield_value(day),
+                connection.ops.adapt_datefield_value(day),
+                connection.ops.adapt_datetimefield_value(now),
+                customer_id,
+            )
+            for customer_id, day in newest.items()
+            if customer_id not in redated
+        ]
+        if moved:
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"UPDATE {table} SET last_order_on = CASE WHEN last_order_on IS NULL "
+                    "OR last_order_on < %s THEN %s ELSE last_order_on END, updated_at = %s "
+                    "WHERE id = %s",
+                    moved,
+                )
+        recomputed = list(redated | (set(customer_ids) - set(newest)))
         last = (
             Order.objects.filter(customer_id=OuterRef("pk"), deleted_at__isnull=True)
             .values("customer_id")
             .annotate(last=Max("ordered_on"))
             .values("last")
         )
-        ids = list(customer_ids)
-        for start in range(0, len(ids), LOOKUP_BATCH):
-            Customer.objects.filter(pk__in_list=ids[start : start + LOOKUP_BATCH]).update(
-                last_order_on=Subquery(last), updated_at=timezone.now()
+        for start in range(0, len(recomputed), LOOKUP_BATCH):
+            Customer.objects.filter(pk__in_list=recomputed[start : start + LOOKUP_BATCH]).update(
+                last_order_on=Subquery(last), updated_at=now
             )
 
 
