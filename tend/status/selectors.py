@@ -4,12 +4,21 @@ query."""
 
 import datetime
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from tend.customers.models import Customer
-from tend.status.models import CustomerState, Dimension, State, StateChange, TransitionRequest
+from tend.status.models import (
+    ChecklistTick,
+    CustomerState,
+    Dimension,
+    State,
+    StateChange,
+    Transition,
+    TransitionRequest,
+)
 
 
 def dimensions() -> list[Dimension]:
@@ -102,3 +111,59 @@ def pending_requests(customer: Customer | None = None) -> QuerySet[TransitionReq
     if customer is not None:
         requests = requests.filter(customer=customer)
     return requests.select_related("customer", "dimension", "to_state", "requested_by")
+
+
+@dataclass
+class DimensionPanel:
+    """One dimension of a customer, as the customer page shows it: where the customer stands,
+    where it may go from there (with each move's checklist and whether it needs approval),
+    and a move waiting for approval."""
+
+    dimension: Dimension
+    current: list[CustomerState]
+    moves: list[Transition]
+    ticked: set[int]  # ids of the checklist steps ticked for this customer
+    pending: TransitionRequest | None
+
+
+def status_panels(customer: Customer) -> list[DimensionPanel]:
+    """Every dimension of the model for the customer page: a fixed number of queries."""
+    dimensions_ = list(Dimension.objects.all())
+    current = current_states(customer)
+    transitions = defaultdict(list)
+    for transition in (
+        Transition.objects.select_related("from_state", "to_state")
+        .prefetch_related("steps")
+        .order_by("to_state__order", "id")
+    ):
+        transitions[transition.dimension_id].append(transition)
+    ticked = set(ChecklistTick.objects.filter(customer=customer).values_list("step_id", flat=True))
+    pending = {
+        request.dimension_id: request
+        for request in pending_requests(customer).select_related("transition")
+    }
+    panels = []
+    for dimension in dimensions_:
+        rows = current.get(dimension.pk, [])
+        held = {row.state_id for row in rows}
+        source = rows[0].state_id if dimension.exclusive and rows else None
+        moves = [
+            transition
+            for transition in transitions[dimension.pk]
+            if transition.to_state_id not in held
+            and (transition.from_state_id is None or transition.from_state_id == source)
+        ]
+        # One move per target: one from exactly the current state wins over one from any.
+        by_target = {}
+        for transition in sorted(moves, key=lambda t: t.from_state_id is not None):
+            by_target[transition.to_state_id] = transition
+        panels.append(
+            DimensionPanel(
+                dimension,
+                rows,
+                sorted(by_target.values(), key=lambda t: (t.to_state.order, t.to_state_id)),
+                ticked,
+                pending.get(dimension.pk),
+            )
+        )
+    return panels

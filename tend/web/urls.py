@@ -16,6 +16,7 @@ from tend.web.views import (
     pipelines,
     recyclebin,
     settings,
+    status,
     tasks,
     tickets,
 )
@@ -43,6 +44,21 @@ urlpatterns = [
         name="customer_tab",
     ),
     path("customers/<int:pk>/history/", customers.customer_history_page, name="customer_history"),
+    path(
+        "customers/<int:pk>/status/",
+        status.customer_status_change,
+        name="customer_status_change",
+    ),
+    path(
+        "customers/<int:pk>/status/checklist/",
+        status.customer_status_tick,
+        name="customer_status_tick",
+    ),
+    path(
+        "status/requests/<int:pk>/decide/",
+        status.status_request_decide,
+        name="status_request_decide",
+    ),
     path("customers/<int:pk>/delete/", customers.customer_delete, name="customer_delete"),
     path("customers/<int:pk>/assign/", customers.customer_assign, name="customer_assign"),
     path("customers/<int:pk>/contacts/new/", contacts.contact_create, name="contact_create"),

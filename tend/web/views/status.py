@@ -1,0 +1,107 @@
+"""The customer's status on its page (the Status tab): every dimension with where the customer
+stands, since when and why, the moves it may make with their checklists, approvals waiting,
+and the history. Each form calls the status engine's one entry point (or its approval and
+checklist actions) and comes back to the tab with what happened."""
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tend.core.errors import NotFound, TendError
+from tend.core.ids import get_or_not_found
+from tend.customers.selectors import access_customer
+from tend.status.actions import (
+    approve_request,
+    change_state,
+    reject_request,
+    tick_step,
+    untick_step,
+)
+from tend.status.models import ChecklistStep, Dimension, Door, State, TransitionRequest
+from tend.status.selectors import customer_history, status_panels
+from tend.web.access import signed_in
+from tend.web.views.common import redirect_with_error
+
+
+def customer_status_tab(request, customer) -> dict:
+    """The Status tab's data (registered in tend.status.apps)."""
+    return {
+        "panels": status_panels(customer),
+        "history": customer_history(customer, limit=30),
+        "user_role": request.user.role,
+    }
+
+
+def _tab_url(customer) -> str:
+    return reverse("web:customer_tab", args=[customer.pk, "status"])
+
+
+@signed_in
+@require_POST
+def customer_status_change(request, pk):
+    customer = access_customer(request.user, pk)
+    back = _tab_url(customer)
+    try:
+        dimension = get_or_not_found(Dimension.objects.all(), request.POST.get("dimension"))
+        state = get_or_not_found(
+            State.objects.filter(dimension=dimension), request.POST.get("state")
+        )
+        outcome = change_state(
+            actor=request.user,
+            customer=customer,
+            dimension=dimension,
+            state=state,
+            door=Door.WEB,
+            reason=request.POST.get("reason", ""),
+            remove=request.POST.get("remove") == "1",
+        )
+    except NotFound:
+        return redirect_with_error(request, TendError(_("Choose a state.")), back)
+    except TendError as error:
+        return redirect_with_error(request, error, back)
+    if outcome.request is not None:
+        messages.success(
+            request,
+            _("The move to “%(state)s” waits for approval.") % {"state": state.label},
+        )
+    elif outcome.change is not None:
+        messages.success(request, _("%(dimension)s changed.") % {"dimension": dimension.label})
+    return redirect(back)
+
+
+@signed_in
+@require_POST
+def customer_status_tick(request, pk):
+    customer = access_customer(request.user, pk)
+    back = _tab_url(customer)
+    try:
+        step = get_or_not_found(ChecklistStep.objects.all(), request.POST.get("step"))
+        if request.POST.get("ticked") == "1":
+            tick_step(actor=request.user, customer=customer, step=step)
+        else:
+            untick_step(actor=request.user, customer=customer, step=step)
+    except TendError as error:
+        return redirect_with_error(request, error, back)
+    return redirect(back)
+
+
+@signed_in
+@require_POST
+def status_request_decide(request, pk):
+    """Approve or reject a move waiting for approval; the customer must be visible."""
+    waiting = get_or_not_found(TransitionRequest.objects.select_related("customer"), pk)
+    customer = access_customer(request.user, waiting.customer_id)
+    back = _tab_url(customer)
+    comment = request.POST.get("comment", "")
+    try:
+        if request.POST.get("decision") == "approve":
+            approve_request(actor=request.user, request=waiting, comment=comment)
+            messages.success(request, _("The move was approved and made."))
+        else:
+            reject_request(actor=request.user, request=waiting, comment=comment)
+            messages.success(request, _("The move was rejected."))
+    except TendError as error:
+        return redirect_with_error(request, error, back)
+    return redirect(back)
