@@ -386,6 +386,75 @@ def cmd_status_import(args) -> int:
     return 0
 
 
+def cmd_status_evaluate(args) -> int:
+    import datetime
+
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from tend.cli.console import print_table
+    from tend.core.errors import ValidationFailed
+    from tend.status.models import Rule
+    from tend.status.rules import evaluate
+
+    _require_migrated()
+    rules = None
+    if args.rule:
+        rules = list(Rule.objects.filter(key__in=args.rule))
+        missing = sorted(set(args.rule) - {rule.key for rule in rules})
+        if missing:
+            raise ValidationFailed(
+                _("No rule has the key %(keys)s.") % {"keys": ", ".join(missing)}
+            )
+    now = None
+    if args.as_of:
+        if not args.dry_run:
+            raise ValidationFailed(
+                _("--as-of needs --dry-run: changes are recorded at the time they are made.")
+            )
+        try:
+            day = datetime.date.fromisoformat(args.as_of)
+        except ValueError:
+            raise ValidationFailed(_("--as-of takes a date such as 2026-01-31.")) from None
+        now = timezone.make_aware(datetime.datetime.combine(day, datetime.time(23, 59, 59)))
+    evaluation = evaluate(rules=rules, now=now, dry_run=args.dry_run)
+    print_table(
+        [_("rule"), _("matched"), _("changed"), _("waiting"), _("refused"), _("first refusal")],
+        [
+            [
+                result.rule.key,
+                result.matched,
+                result.changed,
+                result.waiting,
+                result.refused,
+                result.first_refusal,
+            ]
+            for result in evaluation.results
+        ],
+    )
+    total = sum(result.changed for result in evaluation.results)
+    print(
+        (
+            _("Dry run: %(count)d customer(s) would change.")
+            if args.dry_run
+            else _("%(count)d customer(s) changed.")
+        )
+        % {"count": total}
+    )
+    if evaluation.unstable:
+        sample = ", ".join(
+            f"#{customer} ({' / '.join(keys)})"
+            for customer, keys in list(evaluation.unstable.items())[:5]
+        )
+        print(
+            _("The rules flip %(count)d customer(s) back and forth on every run: %(sample)s")
+            % {"count": len(evaluation.unstable), "sample": sample},
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    return 0
+
+
 def cmd_import(args) -> int:
     from django.utils.translation import gettext as _
 
@@ -602,6 +671,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help=_("check only, write nothing")
     )
     status_import.set_defaults(handler=cmd_status_import)
+    status_evaluate = status_commands.add_parser(
+        "evaluate", help=_("run the rules for every customer, or show what they would change")
+    )
+    status_evaluate.add_argument(
+        "--rule", action="append", metavar="KEY", help=_("only this rule (repeatable)")
+    )
+    status_evaluate.add_argument("--as-of", help=_("as of this date (with --dry-run)"))
+    status_evaluate.add_argument(
+        "--dry-run", action="store_true", help=_("check only, write nothing")
+    )
+    status_evaluate.set_defaults(handler=cmd_status_evaluate)
 
     doctor = commands.add_parser("doctor", help=_("check the installation"))
     doctor.set_defaults(handler=cmd_doctor)

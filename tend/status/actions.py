@@ -229,10 +229,12 @@ def change_state(
     reason: str = "",
     remove: bool = False,
     rule_key: str = "",
+    facts: dict | None = None,
     at: datetime.datetime | None = None,
 ) -> Outcome:
     """Move the customer to `state` on `dimension` (or, with `remove`, take a state of a
-    several-at-once dimension away). `actor` is the person, or None for a rule (`rule_key`).
+    several-at-once dimension away). `actor` is the person, or None for a rule (`rule_key`,
+    with the `facts` that made it fire, kept in the history).
     Checked: the actor may change the customer; the dimension accepts people or rules; the
     move is declared; its reason, checklist and condition; its approval."""
     reason = _clean_reason(reason)
@@ -262,7 +264,7 @@ def change_state(
             door=door,
             reason=reason,
             rule_key=rule_key,
-            facts={},
+            facts=facts or {},
             now=now,
         )
         return Outcome(change=change)
@@ -283,7 +285,15 @@ def change_state(
             request=_request(move, actor=actor, door=door, reason=reason, now=now),
             facts=move.facts,
         )
-    change = _write(move, actor=actor, door=door, reason=reason, rule_key=rule_key, now=now)
+    change = _write(
+        move,
+        actor=actor,
+        door=door,
+        reason=reason,
+        rule_key=rule_key,
+        now=now,
+        facts={**(facts or {}), **move.facts},
+    )
     return Outcome(change=change, facts=move.facts)
 
 

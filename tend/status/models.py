@@ -284,3 +284,46 @@ class TransitionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} → {self.to_state_id} ({self.status})"
+
+
+class RuleTrigger(models.TextChoices):
+    SCHEDULE = "schedule", _("on a schedule")
+    ACTIVITY_LOGGED = "activity_logged", _("an activity is logged")
+    ORDER_RECORDED = "order_recorded", _("an order is recorded")
+    PAYMENT_RECORDED = "payment_recorded", _("a payment is recorded")
+    PAYMENT_OVERDUE = "payment_overdue", _("a payment falls overdue")
+    TICKET_CHANGED = "ticket_changed", _("a ticket changes")
+    FEEDBACK_CHANGED = "feedback_changed", _("feedback changes")
+    STATE_ENTERED = "state_entered", _("a state is entered")
+    INBOUND_EVENT = "inbound_event", _("an inbound event arrives")
+
+
+class Rule(models.Model):
+    """When (a trigger), if (a condition over facts), then (actions). Evaluated for one
+    customer after its triggering change, or for all customers at once on a schedule; either
+    way each change goes through change_state, under the rule's key."""
+
+    key = models.SlugField(_("key"), max_length=100, unique=True)
+    label_zh = models.CharField(_("label (Chinese)"), max_length=200)
+    label_en = models.CharField(_("label (English)"), max_length=200, blank=True)
+    trigger = models.CharField(
+        _("trigger"), max_length=20, choices=RuleTrigger.choices, default=RuleTrigger.SCHEDULE
+    )
+    # A condition in the condition language, checked on save.
+    condition = models.TextField(_("condition"))
+    # [{"type": "set_state" | "remove_state", "dimension": key, "state": key}, …]
+    actions = models.JSONField(_("actions"), default=list)
+    priority = models.PositiveIntegerField(_("priority"), default=100)
+    enabled = models.BooleanField(_("enabled"), default=False)
+
+    class Meta:
+        verbose_name = _("rule")
+        verbose_name_plural = _("rules")
+        ordering = ["priority", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return in_language(self, "label")

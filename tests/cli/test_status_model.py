@@ -47,3 +47,52 @@ def test_a_bad_model_file_is_refused_with_every_problem(tend, tmp_path, admin):
     assert Dimension.objects.count() == before
     code, _out, err = tend("status", "import-model", str(tmp_path / "missing.yaml"))
     assert code == 2 and "Cannot read" in err
+
+
+def test_evaluate_shows_what_the_rules_would_change_and_then_changes_it(tend, org):
+    from tend.status.models import Rule, StateChange
+    from tests.factories import make_customer
+
+    for index in range(3):
+        make_customer(org.rep, name=f"客户{index}号有限公司")
+    Rule.objects.create(
+        key="everyone_d",
+        label_zh="默认 D 级",
+        condition="true",
+        actions=[{"type": "set_state", "dimension": "grade", "state": "D"}],
+        enabled=True,
+    )
+    code, out, _err = tend("status", "evaluate", "--dry-run")
+    assert code == 0
+    assert "everyone_d" in out and "Dry run: 3 customer(s) would change." in out
+    assert StateChange.objects.count() == 0
+
+    code, out, _err = tend("status", "evaluate", "--as-of", "2026-01-31")
+    assert code == 2
+    code, out, _err = tend("status", "evaluate", "--rule", "nope", "--dry-run")
+    assert code == 2
+
+    code, out, _err = tend("status", "evaluate")
+    assert code == 0 and "3 customer(s) changed." in out
+    assert StateChange.objects.filter(rule_key="everyone_d").count() == 3
+
+
+def test_evaluate_reports_rules_that_flip_customers(tend, org):
+    from tend.status.models import Rule
+    from tests.factories import make_customer
+
+    make_customer(org.rep, name="摇摆客户有限公司")
+    for key, condition, grade in [
+        ("to_a", "true", "A"),
+        ("to_b", 'in_state("grade", "A")', "B"),
+    ]:
+        Rule.objects.create(
+            key=key,
+            label_zh=key,
+            condition=condition,
+            actions=[{"type": "set_state", "dimension": "grade", "state": grade}],
+            enabled=True,
+        )
+    code, _out, err = tend("status", "evaluate", "--dry-run")
+    assert code == 2
+    assert "The rules flip 1 customer(s) back and forth on every run" in err
