@@ -23,7 +23,7 @@ from tend.core.sql import days_between, moment, moment_parameter
 from tend.customers.models import Customer
 from tend.service.models import OPEN_TICKET_STATUSES, Feedback, FeedbackKind, Ticket
 from tend.status.conditions import Condition, Fact, FactSignature, Parameter, Type
-from tend.status.models import CustomerState, Dimension, State
+from tend.status.models import CustomerFacts, CustomerState, Dimension, State
 
 COMPLAINT_DAYS = 90
 
@@ -42,6 +42,9 @@ class FactDefinition:
     sql: Callable[[tuple, str, datetime.datetime], tuple[str, list]]
     parameters: tuple[str, ...] = ()  # DIMENSION, EXCLUSIVE_DIMENSION or STATE each
     states_as_values: bool = False  # the fact's value is a state of its dimension
+    # Read from CustomerFacts (refreshed by tend.status.materialized), not the records.
+    materialized: bool = False
+    values: tuple[str, ...] = ()  # the texts a text fact can take, when fixed
 
 
 class ModelView:
@@ -136,6 +139,33 @@ def _complaints(arguments, vendor, now):
     )
 
 
+def _stored(expression: str) -> Callable:
+    """A fact read from the customer's CustomerFacts row (`facts`): unknown without one."""
+
+    def sql(arguments, vendor, now):
+        return (
+            f"(SELECT {expression} FROM {_table(CustomerFacts)} AS facts "
+            "WHERE facts.customer_id = customer.id)",
+            [],
+        )
+
+    return sql
+
+
+def _days_overdue(arguments, vendor, now):
+    moment_sql, params = _now(vendor, now)
+    oldest = (
+        f"(SELECT facts.oldest_overdue_on FROM {_table(CustomerFacts)} AS facts "
+        "WHERE facts.customer_id = customer.id)"
+    )
+    return days_between(vendor, moment_sql, oldest), params
+
+
+def _growth(recent: str, before: str) -> str:
+    # Unknown (not infinite) growth from nothing.
+    return f"(CAST(facts.{recent} AS DOUBLE PRECISION) / NULLIF(facts.{before}, 0) - 1)"
+
+
 _open_statuses = ", ".join(f"'{status}'" for status in OPEN_TICKET_STATUSES)
 
 FACTS: dict[str, FactDefinition] = {
@@ -188,6 +218,101 @@ FACTS: dict[str, FactDefinition] = {
             _count(Ticket, f"record.status IN ({_open_statuses})"),
         ),
         FactDefinition(
+            "activities_90d",
+            Type.NUMBER,
+            _("Follow-ups logged in the last 90 days."),
+            _stored("facts.activities_90d"),
+            materialized=True,
+        ),
+        FactDefinition(
+            "orders_365d",
+            Type.NUMBER,
+            _("Orders in the last 365 days."),
+            _stored("facts.orders_365d"),
+            materialized=True,
+        ),
+        FactDefinition(
+            "revenue_365d",
+            Type.NUMBER,
+            _("Order amounts in the last 365 days."),
+            _stored("facts.revenue_365d"),
+            materialized=True,
+        ),
+        FactDefinition(
+            "revenue_90d",
+            Type.NUMBER,
+            _("Order amounts in the last 90 days (this rolling quarter)."),
+            _stored("facts.revenue_q1"),
+            materialized=True,
+        ),
+        FactDefinition(
+            "revenue_prev_90d",
+            Type.NUMBER,
+            _("Order amounts 90 to 180 days ago (the rolling quarter before)."),
+            _stored("facts.revenue_q2"),
+            materialized=True,
+        ),
+        FactDefinition(
+            "revenue_growth",
+            Type.NUMBER,
+            _(
+                "Quarter-on-quarter order growth: this rolling quarter's amounts against the "
+                "one before, as a fraction (0.2 = 20%); unknown when the quarter before had none."
+            ),
+            _stored(_growth("revenue_q1", "revenue_q2")),
+            materialized=True,
+        ),
+        FactDefinition(
+            "revenue_growth_before",
+            Type.NUMBER,
+            _("The same growth one quarter earlier (days 90–180 against 180–270)."),
+            _stored(_growth("revenue_q2", "revenue_q3")),
+            materialized=True,
+        ),
+        FactDefinition(
+            "rfm_recency",
+            Type.NUMBER,
+            _("RFM recency score, 1–5 (5: ordered most recently); unknown without orders."),
+            _stored("facts.r_score"),
+            materialized=True,
+        ),
+        FactDefinition(
+            "rfm_frequency",
+            Type.NUMBER,
+            _("RFM frequency score, 1–5 (5: orders most often)."),
+            _stored("facts.f_score"),
+            materialized=True,
+        ),
+        FactDefinition(
+            "rfm_monetary",
+            Type.NUMBER,
+            _("RFM monetary score, 1–5 (5: spends the most)."),
+            _stored("facts.m_score"),
+            materialized=True,
+        ),
+        FactDefinition(
+            "rfm_segment",
+            Type.TEXT,
+            _("RFM segment: champion, loyal, new, at_risk, hibernating or regular."),
+            _stored("NULLIF(facts.rfm_segment, '')"),
+            materialized=True,
+            values=("champion", "loyal", "new", "at_risk", "hibernating", "regular"),
+        ),
+        FactDefinition(
+            "overdue_amount",
+            Type.NUMBER,
+            _("Amount of orders past their due date and not yet paid."),
+            _stored("facts.overdue_amount"),
+            materialized=True,
+        ),
+        FactDefinition(
+            "overdue_days",
+            Type.NUMBER,
+            _("Days since the oldest unpaid order fell due; unknown when nothing is overdue."),
+            _days_overdue,
+            materialized=True,
+        ),
+        FactDefinition(
             "complaints_90d",
             Type.NUMBER,
             _("Complaints received in the last 90 days."),
@@ -216,7 +341,9 @@ def signatures(view: ModelView | None = None) -> dict[str, FactSignature]:
                 Parameter(PARAMETER_NAMES[kind], Type.TEXT, choices=choices(kind))
                 for kind in definition.parameters
             ),
-            values=choices(STATE) if definition.states_as_values else None,
+            values=choices(STATE)
+            if definition.states_as_values
+            else ((lambda before, fixed=definition.values: fixed) if definition.values else None),
         )
         for name, definition in FACTS.items()
     }
@@ -233,6 +360,10 @@ def fact_values(condition: Condition, customer_id: int, now: datetime.datetime) 
     facts = condition.facts()
     if not facts:
         return {}
+    if any(FACTS[fact.name].materialized for fact in facts):
+        from tend.status.materialized import refresh_facts
+
+        refresh_facts(now, customer_ids=[customer_id])
     vendor = connection.vendor
     columns, params = [], []
     for fact in facts:

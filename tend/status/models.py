@@ -327,3 +327,37 @@ class Rule(models.Model):
     @property
     def label(self) -> str:
         return in_language(self, "label")
+
+
+class CustomerFacts(models.Model):
+    """Facts per customer that need a scan of its history, computed for every customer at
+    once by a few grouped queries (tend.status.materialized) and read by conditions, lists
+    and exports. Refreshed on the schedule, and for one customer before its rules run."""
+
+    customer = models.OneToOneField(
+        "customers.Customer", primary_key=True, on_delete=models.CASCADE, related_name="facts"
+    )
+    refreshed_at = models.DateTimeField()
+    valid_activities = models.IntegerField(default=0)
+    last_valid_contact_at = models.DateTimeField(null=True)
+    activities_90d = models.IntegerField(default=0)
+    orders_total = models.IntegerField(default=0)
+    revenue_total = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    orders_365d = models.IntegerField(default=0)
+    revenue_365d = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    # Revenue in the last three rolling quarters (days 0–90, 90–180, 180–270 before today).
+    revenue_q1 = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    revenue_q2 = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    revenue_q3 = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    open_tickets = models.IntegerField(default=0)
+    complaints_90d = models.IntegerField(default=0)
+    overdue_amount = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    oldest_overdue_on = models.DateField(null=True)
+    # RFM quintile scores (1–5) among customers with orders, and the segment they make.
+    r_score = models.PositiveSmallIntegerField(null=True)
+    f_score = models.PositiveSmallIntegerField(null=True)
+    m_score = models.PositiveSmallIntegerField(null=True)
+    rfm_segment = models.CharField(max_length=20, blank=True)
+
+    def __str__(self) -> str:
+        return f"facts of {self.customer_id}"

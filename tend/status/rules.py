@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 from tend.core.errors import TendError, ValidationFailed
 from tend.customers.models import Customer
 from tend.status import conditions
-from tend.status.facts import fact_label, fact_sql, fact_values, signatures
+from tend.status.facts import FACTS, fact_label, fact_sql, fact_values, signatures
+from tend.status.materialized import refresh_facts
 from tend.status.models import CustomerState, Dimension, Door, Rule, State
 
 ACTION_TYPES = ("set_state", "remove_state")
@@ -180,6 +181,11 @@ def _run(rules: list[Rule], now, customer_ids=None) -> list[RuleResult]:
     return results
 
 
+def _reads_stored_facts(rule: Rule) -> bool:
+    condition = conditions.parse(rule.condition, signatures())
+    return any(FACTS[fact.name].materialized for fact in condition.facts())
+
+
 def _flips(passes: list[list[RuleResult]]) -> dict[int, list[str]]:
     """Customers whose state on a dimension comes back to one it had left, pass after pass:
     the rules would flip them on every run. Cascades that settle (lead → prospect → key)
@@ -213,6 +219,8 @@ def evaluate(
     for rule in rules:
         check_rule(rule)
     with transaction.atomic():
+        if any(_reads_stored_facts(rule) for rule in rules):
+            refresh_facts(now, customer_ids=customer_ids)
         results = _run(rules, now, customer_ids)
         passes = [results]
         with transaction.atomic():

@@ -13,9 +13,11 @@ from tend.activities.models import Activity
 from tend.core.errors import ValidationFailed
 from tend.customers.models import Customer
 from tend.status.actions import change_state
+from tend.status.materialized import refresh_facts
 from tend.status.models import CustomerState, Dimension, Door, Rule, State, StateChange
 from tend.status.rules import check_rule, evaluate, holds_for, matching_customers, rule_problems
 from tests.factories import make_customer
+from tests.factories_orders import make_order
 from tests.factories_service import make_feedback, make_ticket
 
 NOW = timezone.now().replace(microsecond=0)
@@ -110,7 +112,18 @@ def customers(org, admin):
             )
         if chance.random() < 0.6:
             lifecycle(customer, chance.choice(["lead", "churned"]), admin)
+        for number in range(chance.randrange(0, 5)):
+            ordered_on = timezone.localdate(NOW) - datetime.timedelta(days=chance.randrange(1, 400))
+            make_order(
+                customer,
+                actor=admin,
+                number=f"SO-{index}-{number}",
+                amount=str(chance.randrange(100, 90000)),
+                ordered_on=ordered_on,
+                due_on=ordered_on + datetime.timedelta(days=chance.choice([15, 500])),
+            )
         made.append(customer)
+    refresh_facts(NOW)
     return made
 
 
@@ -121,6 +134,10 @@ CONDITIONS = [
     'not in_state("lifecycle", "churned") and open_tickets > 0',
     "complaints_90d >= 1 or days_since_last_order > 365",
     "valid_activities / (open_tickets + 1) > 0.5 and not (days_since_last_contact > 200)",
+    "orders_365d >= 2 or revenue_90d > 40000",
+    "revenue_growth >= 0.2 or overdue_days > 30",
+    'rfm_segment in ["champion", "loyal"] or rfm_monetary >= 4',
+    "overdue_amount > 0 and activities_90d == 0",
 ]
 
 
@@ -204,3 +221,35 @@ def test_rules_that_flip_customers_back_and_forth_are_reported(customers):
     for candidate in (to_prospect, to_key):
         candidate.condition += " and valid_activities >= 1"
     assert evaluate(rules=[to_key, to_prospect], now=NOW, dry_run=True).unstable == {}
+
+
+def test_two_quarters_of_growth_the_example_rule_of_the_product(org, admin):
+    """普通 → 重要 after two consecutive quarters of ≥ 20% order growth (PRODUCT.md S4)."""
+    today = timezone.localdate(NOW)
+
+    def customer_with(name, amounts):
+        customer = make_customer(org.rep, name=name)
+        for number, (days_ago, amount) in enumerate(amounts):
+            make_order(
+                customer,
+                actor=admin,
+                number=f"{name}-{number}",
+                amount=amount,
+                ordered_on=today - datetime.timedelta(days=days_ago),
+            )
+        return customer
+
+    growing = customer_with("增长客户", [(200, "100"), (120, "130"), (30, "170")])
+    flat = customer_with("平稳客户", [(200, "100"), (120, "100"), (30, "170")])
+    new = customer_with("新客户", [(30, "170")])  # nothing before: growth unknown
+    upgrade = rule(
+        "revenue_growth >= 0.2 and revenue_growth_before >= 0.2",
+        {"type": "set_state", "dimension": "value", "state": "important"},
+        key="two_growing_quarters",
+    )
+    result = evaluate(rules=[upgrade], now=NOW).results[0]
+    assert result.changed == 1
+    assert held(growing, "value") == {"important"}
+    assert held(flat, "value") == held(new, "value") == set()
+    change = StateChange.objects.get(rule_key="two_growing_quarters")
+    assert change.facts["revenue_growth"] == pytest.approx(170 / 130 - 1, abs=1e-4)
