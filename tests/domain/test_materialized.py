@@ -19,6 +19,7 @@ from tend.status.models import CustomerFacts
 from tests.factories import make_customer
 from tests.factories_orders import make_order, make_payment
 from tests.factories_service import make_feedback, make_ticket
+from tests.factories_status import random_activities
 
 NOW = timezone.now().replace(microsecond=0)
 TODAY = timezone.localdate(NOW)
@@ -33,15 +34,7 @@ def customers(org, admin):
         customer = make_customer(
             chance.choice([org.rep, org.other_rep]), name=f"客户{index}号有限公司"
         )
-        for days in chance.sample(range(1, 300), chance.randrange(0, 6)):
-            Activity.objects.create(
-                customer=customer,
-                author=admin,
-                kind="call",
-                summary="沟通",
-                occurred_at=NOW - days * DAY,
-                valid_communication=chance.random() < 0.5,
-            )
+        random_activities(customer, admin, chance, NOW, days=300, most=5, valid=0.5)
         for number in range(chance.randrange(0, 6)):
             ordered_on = TODAY - chance.randrange(1, 500) * DAY
             make_order(

@@ -9,7 +9,6 @@ import random
 import pytest
 from django.utils import timezone
 
-from tend.activities.models import Activity
 from tend.core.errors import ValidationFailed
 from tend.customers.models import Customer
 from tend.status.actions import change_state
@@ -19,6 +18,7 @@ from tend.status.rules import check_rule, evaluate, holds_for, matching_customer
 from tests.factories import make_customer
 from tests.factories_orders import make_order
 from tests.factories_service import make_feedback, make_ticket
+from tests.factories_status import random_activities
 
 NOW = timezone.now().replace(microsecond=0)
 
@@ -83,15 +83,7 @@ def customers(org, admin):
         customer = make_customer(
             chance.choice([org.rep, org.branch_rep, org.other_rep]), name=f"客户{index}号有限公司"
         )
-        for day in chance.sample(range(1, 200), chance.randrange(0, 5)):
-            Activity.objects.create(
-                customer=customer,
-                author=admin,
-                kind="call",
-                summary="沟通",
-                occurred_at=NOW - datetime.timedelta(days=day),
-                valid_communication=chance.random() < 0.6,
-            )
+        random_activities(customer, admin, chance, NOW, days=200, most=4, valid=0.6)
         if chance.random() < 0.7:
             Customer.objects.filter(pk=customer.pk).update(
                 last_contact_at=NOW - datetime.timedelta(days=chance.randrange(1, 400)),
