@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from tend.accounts.models import User
 from tend.audit.actions import record_change
 from tend.audit.models import AuditAction
-from tend.core.bulk import large_write_cache
+from tend.core.bulk import PlannerStatistics, large_write_cache
 from tend.core.errors import TendError, ValidationFailed
 from tend.imports.fields import message_of, normalise_header
 from tend.imports.kinds import ChunkResult, RowError, import_kind
@@ -349,6 +349,7 @@ def run_import(job: ImportJob, *, on_progress: Callable[[dict], None] | None = N
                 on_progress(values)
 
         report("running")
+        statistics = PlannerStatistics(kind.written_tables())
         with large_write_cache(), transaction.atomic():
             chunk = []
             for number, cells in table.rows:
@@ -361,7 +362,9 @@ def run_import(job: ImportJob, *, on_progress: Callable[[dict], None] | None = N
                 else:
                     chunk.append((number, values, raw))
                 if len(chunk) >= CHUNK_ROWS:
-                    _add(totals, kind.process(chunk, write=not job.dry_run), errors)
+                    result = kind.process(chunk, write=not job.dry_run)
+                    _add(totals, result, errors)
+                    statistics.wrote(0 if job.dry_run else result.created + result.updated)
                     chunk = []
                     report("running")
             if chunk:

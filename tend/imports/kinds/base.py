@@ -63,6 +63,13 @@ class ImportKind(ABC):
 
     # The domain's form, whose clean() (rules across fields) each row must also pass.
     form_class = None
+    # The model whose rows the import writes.
+    model = None
+
+    def written_tables(self) -> list[str]:
+        """The tables an import of this kind grows or looks rows up in, whose planner
+        statistics must follow it (see PlannerStatistics)."""
+        return [self.model._meta.db_table, Customer._meta.db_table]
 
     def mapping_errors(self, mapped: list[str]) -> list[str]:
         """Mapping rules beyond "required fields have a column"."""
@@ -212,7 +219,6 @@ class KeyedChildImport(CustomerChildImport):
     """A customer's records matched by a key within the customer (a contact's mobile, an
     activity's time and type): the shared check-match-write loop."""
 
-    model = None
     # Columns written on insert besides id, created_at, updated_at and customer_id.
     insert_columns: tuple[str, ...] = ()
     # Fields a matched row may change.

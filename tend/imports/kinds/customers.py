@@ -48,6 +48,7 @@ POOL_WORDS = {"公海", "pool", "public pool", "无", "none"}
 class CustomerImport(ImportKind):
     key = "customers"
     label = gettext_lazy("Customers")
+    model = Customer
     match_keys = {
         "external_id": gettext_lazy("external id"),
         "credit_code": gettext_lazy("unified social credit code"),
@@ -60,6 +61,9 @@ class CustomerImport(ImportKind):
         self.scope = Customer.objects.filter(customer_scope(self.actor), deleted_at__isnull=True)
         self._owners = None
         self._tags: dict[str, int] = {}
+
+    def written_tables(self) -> list[str]:
+        return [Customer._meta.db_table, CustomerNameGram._meta.db_table]
 
     def fields(self) -> list[ImportField]:
         fields = fields_from_form(CustomerInput, [*CUSTOMER_WRITABLE, "tags"], CUSTOMER_ALIASES)
