@@ -243,3 +243,37 @@ def holds_for(condition_text: str, customer_id: int, now) -> bool:
     condition = conditions.parse(condition_text, signatures())
     values = fact_values(condition, customer_id, now)
     return conditions.evaluate(condition, lambda fact: values.get(fact_label(fact)))
+
+
+@dataclass
+class RuleOutlook:
+    """An enabled rule that could change a customer's dimension, and whether its condition
+    holds for the customer now, with the facts it reads."""
+
+    rule: Rule
+    action: str
+    state: State
+    holds: bool
+    facts: dict
+
+
+def rule_outlook(customer_id: int, now=None) -> dict[int, list[RuleOutlook]]:
+    """{dimension id: outlooks} of the enabled rules, for the customer page's Explain."""
+    now = now or timezone.now()
+    states = {
+        (state.dimension.key, state.key): state
+        for state in State.objects.select_related("dimension")
+    }
+    found: dict[int, list[RuleOutlook]] = {}
+    for rule in Rule.objects.filter(enabled=True):
+        if rule_problems(rule):
+            continue
+        condition = conditions.parse(rule.condition, signatures())
+        values = fact_values(condition, customer_id, now)
+        holds = conditions.evaluate(condition, lambda fact, v=values: v.get(fact_label(fact)))
+        for action in rule.actions:
+            state = states[(action["dimension"], action["state"])]
+            found.setdefault(state.dimension_id, []).append(
+                RuleOutlook(rule, action["type"], state, holds, values)
+            )
+    return found

@@ -4,7 +4,7 @@ query."""
 
 import datetime
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
@@ -124,6 +124,7 @@ class DimensionPanel:
     moves: list[Transition]
     ticked: set[int]  # ids of the checklist steps ticked for this customer
     pending: TransitionRequest | None
+    rules: list = field(default_factory=list)  # the rules that could change it (RuleOutlook)
 
 
 def status_panels(customer: Customer) -> list[DimensionPanel]:

@@ -187,4 +187,31 @@ def test_the_tab_reads_a_fixed_number_of_queries_however_long_the_history(
     tab(rep_client, customer)  # the session's first request reads a little more
     few = queries_after(1)
     assert queries_after(12) == few
-    assert few <= 12
+    assert few <= 14
+
+
+def test_the_tab_explains_which_rules_could_move_the_customer_next(rep_client, customer):
+    from tend.status.models import Rule
+
+    Rule.objects.create(
+        key="talked_to_a",
+        label_zh="沟通过的升为 A 级",
+        label_en="Talked to: grade A",
+        condition="valid_activities >= 1",
+        actions=[{"type": "set_state", "dimension": "grade", "state": "A"}],
+        enabled=True,
+    )
+    Rule.objects.create(
+        key="disabled",
+        label_zh="停用的规则",
+        condition="true",
+        actions=[{"type": "set_state", "dimension": "grade", "state": "E"}],
+    )
+    page = tab(rep_client, customer)
+    grade = page.split('id="dimension-grade"')[1].split("</section>")[0]
+    assert "Talked to: grade A" in grade and "停用的规则" not in page
+    assert "does not hold now" in grade and "valid_activities = 0" in grade
+
+    make_activity(customer, summary="有效沟通", valid_communication=True)
+    grade = tab(rep_client, customer).split('id="dimension-grade"')[1].split("</section>")[0]
+    assert "holds now" in grade and "valid_activities = 1" in grade

@@ -20,6 +20,7 @@ from tend.status.actions import (
     untick_step,
 )
 from tend.status.models import ChecklistStep, Dimension, Door, State, TransitionRequest
+from tend.status.rules import rule_outlook
 from tend.status.selectors import customer_history, status_panels
 from tend.web.access import signed_in
 from tend.web.views.common import redirect_with_error
@@ -27,8 +28,12 @@ from tend.web.views.common import redirect_with_error
 
 def customer_status_tab(request, customer) -> dict:
     """The Status tab's data (registered in tend.status.apps)."""
+    panels = status_panels(customer)
+    outlook = rule_outlook(customer.pk)
+    for panel in panels:
+        panel.rules = outlook.get(panel.dimension.pk, [])
     return {
-        "panels": status_panels(customer),
+        "panels": panels,
         "history": customer_history(customer, limit=30),
         "user_role": request.user.role,
     }
