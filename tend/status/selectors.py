@@ -6,7 +6,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from tend.customers.models import Customer
@@ -168,3 +168,46 @@ def status_panels(customer: Customer) -> list[DimensionPanel]:
             )
         )
     return panels
+
+
+STALE_DAYS = 90
+
+
+def stale_states(user, days: int = STALE_DAYS, now=None, limit: int = 50):
+    """The status review: per dimension, the visible customers whose state has not changed
+    and who have had no follow-up for `days` days, longest first — (count, first rows)."""
+    from tend.customers.selectors import customer_visibility
+
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
+    stale = CustomerState.objects.filter(
+        customer_visibility(user),
+        since__lt=cutoff,
+        customer__deleted_at__isnull=True,
+    ).filter(Q(customer__last_contact_at__isnull=True) | Q(customer__last_contact_at__lt=cutoff))
+    counts = dict(stale.order_by().values_list("dimension_id").annotate(count=Count("id")))
+    review = []
+    for dimension in Dimension.objects.all():
+        count = counts.get(dimension.pk, 0)
+        rows = (
+            list(
+                stale.filter(dimension=dimension)
+                .select_related("customer", "customer__owner", "state")
+                .order_by("since", "id")[:limit]
+            )
+            if count
+            else []
+        )
+        review.append((dimension, count, rows))
+    return review
+
+
+def visible_pending_requests(user):
+    """Moves waiting for approval on customers the user may see, oldest first."""
+    from tend.customers.selectors import customer_visibility
+
+    return (
+        pending_requests()
+        .filter(customer_visibility(user))
+        .select_related("transition")
+        .order_by("requested_at", "id")
+    )

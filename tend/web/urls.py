@@ -54,6 +54,7 @@ urlpatterns = [
         status.customer_status_tick,
         name="customer_status_tick",
     ),
+    path("status/review/", status.status_review, name="status_review"),
     path(
         "status/requests/<int:pk>/decide/",
         status.status_request_decide,

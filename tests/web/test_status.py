@@ -215,3 +215,41 @@ def test_the_tab_explains_which_rules_could_move_the_customer_next(rep_client, c
     make_activity(customer, summary="有效沟通", valid_communication=True)
     grade = tab(rep_client, customer).split('id="dimension-grade"')[1].split("</section>")[0]
     assert "holds now" in grade and "valid_activities = 1" in grade
+
+
+def test_the_status_review_lists_waiting_moves_and_stale_states_the_user_may_see(
+    rep_client, customer, org, foreign
+):
+    import datetime
+
+    from django.utils import timezone
+
+    from tend.customers.models import Customer
+
+    long_ago = timezone.now() - datetime.timedelta(days=200)
+    for owned in (customer, foreign.customer):
+        change_state(
+            actor=owned.owner,
+            customer=owned,
+            dimension=Dimension.objects.get(key="grade"),
+            state=state("grade", "C"),
+            door=Door.WEB,
+            at=long_ago,
+        )
+    Customer.objects.filter(pk__in=[customer.pk, foreign.customer.pk]).update(
+        last_contact_at=long_ago
+    )
+    transition = Transition.objects.get(dimension__key="value", to_state__key="strategic")
+    transition.approval_role = "sales_manager"
+    transition.save()
+    post_move(rep_client, customer, "value", "strategic", reason="年采购额过千万")
+
+    page = rep_client.get("/status/review/").content.decode()
+    assert "年采购额过千万" in page and customer.name in page
+    assert foreign.customer.name not in page  # another rep's customer
+    grade = page.split('id="stale-grade"')[1].split("</section>")[0]
+    assert 'data-stale-count="1"' in grade and customer.name in grade
+    # Unchanged for 200 days: stale at a 30-day look-back, not at a 365-day one.
+    assert 'data-stale-count="1"' in rep_client.get("/status/review/?days=30").content.decode()
+    assert 'data-stale-count="1"' not in rep_client.get("/status/review/?days=365").content.decode()
+    assert rep_client.get("/status/review/?days=x").status_code == 200

@@ -4,7 +4,7 @@ and the history. Each form calls the status engine's one entry point (or its app
 checklist actions) and comes back to the tab with what happened."""
 
 from django.contrib import messages
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,7 +21,13 @@ from tend.status.actions import (
 )
 from tend.status.models import ChecklistStep, Dimension, Door, State, TransitionRequest
 from tend.status.rules import rule_outlook
-from tend.status.selectors import customer_history, status_panels
+from tend.status.selectors import (
+    STALE_DAYS,
+    customer_history,
+    stale_states,
+    status_panels,
+    visible_pending_requests,
+)
 from tend.web.access import signed_in
 from tend.web.views.common import redirect_with_error
 
@@ -110,3 +116,22 @@ def status_request_decide(request, pk):
     except TendError as error:
         return redirect_with_error(request, error, back)
     return redirect(back)
+
+
+@signed_in
+def status_review(request):
+    """The periodic status review: moves waiting for approval, and states nobody has looked
+    at — no change and no follow-up for N days — per dimension."""
+    try:
+        days = max(1, min(3650, int(request.GET.get("days", STALE_DAYS))))
+    except ValueError:
+        days = STALE_DAYS
+    return render(
+        request,
+        "web/status/review.html",
+        {
+            "days": days,
+            "pending": list(visible_pending_requests(request.user)[:100]),
+            "review": stale_states(request.user, days),
+        },
+    )
