@@ -355,18 +355,26 @@ def fact_sql(fact: Fact, vendor: str, now: datetime.datetime) -> tuple[str, list
 
 
 def fact_values(condition: Condition, customer_id: int, now: datetime.datetime) -> dict:
-    """{"name(arguments)": value} of every fact the condition reads, for one customer, in one
-    query."""
-    facts = condition.facts()
+    """{"name(arguments)": value} of every fact the condition reads, for one customer."""
+    return facts_for([condition], customer_id, now)
+
+
+def facts_for(conditions_: list[Condition], customer_id: int, now: datetime.datetime) -> dict:
+    """{"name(arguments)": value} of every fact the conditions read, for one customer: its
+    stored facts refreshed once if any is read, then one query for all of them."""
+    facts = {}
+    for condition in conditions_:
+        for fact in condition.facts():
+            facts.setdefault(fact_label(fact), fact)
     if not facts:
         return {}
-    if any(FACTS[fact.name].materialized for fact in facts):
+    if any(FACTS[fact.name].materialized for fact in facts.values()):
         from tend.status.materialized import refresh_facts
 
         refresh_facts(now, customer_ids=[customer_id])
     vendor = connection.vendor
     columns, params = [], []
-    for fact in facts:
+    for fact in facts.values():
         sql, fact_params = fact_sql(fact, vendor, now)
         columns.append(sql)
         params += fact_params
@@ -377,7 +385,7 @@ def fact_values(condition: Condition, customer_id: int, now: datetime.datetime) 
             [*params, customer_id],
         )
         row = cursor.fetchone()
-    return {fact_label(fact): value for fact, value in zip(facts, row or [], strict=False)}
+    return dict(zip(facts, row or [], strict=False))
 
 
 def fact_label(fact: Fact) -> str:

@@ -21,6 +21,14 @@
             approval: sales_manager
             checklist:
               - {label: {zh: 合同审批, en: Contract approved}, ticked_by: finance}
+    rules:
+      - key: leads_after_three_valid_talks
+        label: {zh: …, en: …}
+        trigger: schedule          # default
+        condition: state("lifecycle") == "lead" and valid_activities > 3
+        actions: [{type: set_state, dimension: lifecycle, state: prospect}]
+        priority: 10               # lower runs first (default 100)
+        enabled: true              # default
 
 A file is checked whole before anything is applied: every problem is listed with its line
 (and, inside a condition, its column), and a file with any problem changes nothing. Applying
@@ -44,6 +52,8 @@ from tend.status.models import (
     ChecklistStep,
     CustomerState,
     Dimension,
+    Rule,
+    RuleTrigger,
     SetBy,
     State,
     StateCategory,
@@ -102,6 +112,24 @@ class DimensionSpec:
     set_by: str
     states: list[StateSpec] = field(default_factory=list)
     transitions: list[TransitionSpec] = field(default_factory=list)
+
+
+@dataclass
+class RuleSpec:
+    key: str
+    label_zh: str
+    label_en: str
+    trigger: str
+    condition: str
+    actions: list[dict]
+    priority: int
+    enabled: bool
+
+
+@dataclass
+class ModelSpec:
+    dimensions: list[DimensionSpec]
+    rules: list[RuleSpec] = field(default_factory=list)
 
 
 # --- reading and checking ----------------------------------------------------------------------
@@ -211,7 +239,7 @@ class _Reader:
         )
 
 
-def parse_model(text: str) -> list[DimensionSpec]:
+def parse_model(text: str) -> ModelSpec:
     """The model a file describes, checked whole; ModelFileErrors listing every problem."""
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
         raise ModelFileErrors([_("The file is larger than 2 MB.")])
@@ -227,7 +255,7 @@ def parse_model(text: str) -> list[DimensionSpec]:
     reader = _Reader()
     if root is None:
         raise ModelFileErrors([_("The file is empty.")])
-    top = reader.mapping(root, {"dimensions", "version"}, {"dimensions"}, _("the file"))
+    top = reader.mapping(root, {"dimensions", "rules", "version"}, {"dimensions"}, _("the file"))
     specs: list[DimensionSpec] = []
     dimension_nodes = reader.sequence(top.get("dimensions"), "dimensions") if top else []
     seen_dimensions = set()
@@ -240,9 +268,89 @@ def parse_model(text: str) -> list[DimensionSpec]:
     facts = signatures(view)
     for spec, node in zip(specs, dimension_nodes, strict=False):
         _check_guards(reader, spec, node, facts)
+    rules = []
+    seen_rules: set[str] = set()
+    for node in reader.sequence(top.get("rules") if top else None, "rules"):
+        rule = _rule(reader, node, specs, facts, seen_rules)
+        if rule is not None:
+            rules.append(rule)
     if reader.problems:
         raise ModelFileErrors(reader.problems)
-    return specs
+    return ModelSpec(specs, rules)
+
+
+def _rule(reader: _Reader, node, dimensions: list[DimensionSpec], facts, seen: set):
+    found = reader.mapping(
+        node,
+        {"key", "label", "trigger", "condition", "actions", "priority", "enabled"},
+        {"key", "label", "condition", "actions"},
+        _("a rule"),
+    )
+    if found is None:
+        return None
+    key = reader.key(found.get("key"), _("A rule's key"))
+    if key in seen:
+        reader.fail(found.get("key"), _("The rule “%(key)s” is given twice.") % {"key": key})
+    seen.add(key)
+    label_zh, label_en = reader.bilingual(found.get("label"), _("A rule's label"))
+    condition = reader.text(found.get("condition"), "condition", limit=2000)
+    if condition:
+        try:
+            conditions.parse(condition, facts)
+        except conditions.ConditionErrors as errors:
+            for error in errors.errors:
+                reader.fail(found.get("condition"), str(error))
+    states = {spec.key: (spec.exclusive, {s.key for s in spec.states}) for spec in dimensions}
+    actions = []
+    for action_node in reader.sequence(found.get("actions"), "actions"):
+        action = reader.mapping(
+            action_node,
+            {"type", "dimension", "state"},
+            {"type", "dimension", "state"},
+            _("an action"),
+        )
+        if action is None:
+            continue
+        kind = reader.choice(action.get("type"), "type", ["set_state", "remove_state"])
+        dimension = reader.text(action.get("dimension"), "dimension", limit=50)
+        state = reader.text(action.get("state"), "state", limit=50)
+        if dimension and dimension not in states:
+            reader.fail(
+                action.get("dimension"),
+                _("“%(key)s” is not a dimension of the file.") % {"key": dimension},
+            )
+        elif state and state not in states.get(dimension, (True, set()))[1]:
+            reader.fail(
+                action.get("state"),
+                _("“%(state)s” is not a state of %(dimension)s.")
+                % {"state": state, "dimension": dimension},
+            )
+        elif kind == "remove_state" and states[dimension][0]:
+            reader.fail(
+                action_node,
+                _("A state of %(dimension)s is replaced, not removed.") % {"dimension": dimension},
+            )
+        actions.append({"type": kind, "dimension": dimension, "state": state})
+    if not actions and found.get("actions") is not None:
+        reader.fail(found.get("actions"), _("A rule needs at least one action."))
+    priority_node = found.get("priority")
+    priority = 100
+    if priority_node is not None:
+        text = reader.text(priority_node, "priority", limit=6)
+        if text.isdigit():
+            priority = int(text)
+        else:
+            reader.fail(priority_node, _("priority must be a whole number."))
+    return RuleSpec(
+        key=key,
+        label_zh=label_zh,
+        label_en=label_en,
+        trigger=reader.choice(found.get("trigger"), "trigger", RuleTrigger.values, "schedule"),
+        condition=condition,
+        actions=actions,
+        priority=priority,
+        enabled=reader.boolean(found.get("enabled"), "enabled", True),
+    )
 
 
 def _dimension(reader: _Reader, node, seen: set) -> DimensionSpec | None:
@@ -405,7 +513,7 @@ def _update(record, values: dict) -> dict:
 
 
 @transaction.atomic
-def apply_model(*, actor, specs: list[DimensionSpec]) -> dict:
+def apply_model(*, actor, specs: ModelSpec) -> dict:
     """Make the database's model the file's: create, update and remove dimensions, states,
     transitions and checklist steps, matched by key. A state still held or in the history,
     or a transition awaiting approval, cannot be removed: the whole file is refused then.
@@ -418,7 +526,7 @@ def apply_model(*, actor, specs: list[DimensionSpec]) -> dict:
         record_change(actor=actor, action=action, instance=record, changes=changes or {})
 
     kept_dimensions = []
-    for order, spec in enumerate(specs):
+    for order, spec in enumerate(specs.dimensions):
         dimension = Dimension.objects.filter(key=spec.key).first()
         values = {
             "label_zh": spec.label_zh,
@@ -446,9 +554,35 @@ def apply_model(*, actor, specs: list[DimensionSpec]) -> dict:
             continue
         note(AuditAction.DELETE, dimension)
         dimension.delete()
+    _apply_rules(specs.rules, note)
     if problems:
         raise ModelFileErrors(problems)
     return counts
+
+
+def _apply_rules(rule_specs: list[RuleSpec], note) -> None:
+    kept = []
+    for spec in rule_specs:
+        values = {
+            "label_zh": spec.label_zh,
+            "label_en": spec.label_en,
+            "trigger": spec.trigger,
+            "condition": spec.condition,
+            "actions": spec.actions,
+            "priority": spec.priority,
+            "enabled": spec.enabled,
+        }
+        rule = Rule.objects.filter(key=spec.key).first()
+        if rule is None:
+            rule = Rule.objects.create(key=spec.key, **values)
+            note(AuditAction.CREATE, rule, {k: [None, v] for k, v in values.items()})
+        elif changes := _update(rule, values):
+            rule.save()
+            note(AuditAction.UPDATE, rule, changes)
+        kept.append(rule.pk)
+    for rule in Rule.objects.exclude(pk__in=kept):
+        note(AuditAction.DELETE, rule)
+        rule.delete()
 
 
 def _in_use(condition: Q) -> bool:
@@ -602,9 +736,21 @@ def export_model() -> str:
         )
         entry["transitions"] = [_transition_entry(transition) for transition in transitions]
         dimensions.append(entry)
+    rules = [
+        {
+            "key": rule.key,
+            "label": _bilingual(rule.label_zh, rule.label_en),
+            "trigger": rule.trigger,
+            "condition": rule.condition,
+            "actions": rule.actions,
+            "priority": rule.priority,
+            "enabled": rule.enabled,
+        }
+        for rule in Rule.objects.all()
+    ]
     header = "# Tend status model (状态模型). Edit and import with `tend status import-model`.\n"
     return header + yaml.safe_dump(
-        {"version": 1, "dimensions": dimensions},
+        {"version": 1, "dimensions": dimensions, "rules": rules},
         allow_unicode=True,
         sort_keys=False,
         width=100,

@@ -174,6 +174,9 @@ def test_a_state_with_customers_cannot_be_removed_and_the_whole_file_is_refused(
         value = dimensions["value"]
         value["states"] = [s for s in value["states"] if s["key"] != "ordinary"]
         value["transitions"] = [t for t in value["transitions"] if t["to"] != "ordinary"]
+        data["rules"] = [
+            rule for rule in data["rules"] if rule["actions"][0]["state"] != "ordinary"
+        ]
 
     with pytest.raises(ModelFileErrors) as refused:
         apply_model(actor=admin, specs=parse_model(edited(change)))
@@ -182,3 +185,34 @@ def test_a_state_with_customers_cannot_be_removed_and_the_whole_file_is_refused(
     ]
     assert model_snapshot() == before
     assert Dimension.objects.get(key="lifecycle").label_zh == "生命周期"
+
+
+def test_the_default_rules_come_with_the_model_and_a_bad_rule_is_refused(db, admin):
+    from tend.status.models import Rule
+
+    assert list(Rule.objects.values_list("key", flat=True))[:2] == [
+        "leads_after_three_valid_talks",
+        "churned_after_a_year_without_orders",
+    ]
+    assert Rule.objects.filter(enabled=True).count() == 8
+    lead_rule = Rule.objects.get(key="leads_after_three_valid_talks")
+    assert lead_rule.actions == [
+        {"type": "set_state", "dimension": "lifecycle", "state": "prospect"}
+    ]
+
+    def change(dimensions, data):
+        data["rules"].append(
+            {
+                "key": "broken",
+                "label": "坏规则",
+                "condition": "valid_activitys > 1",
+                "actions": [{"type": "remove_state", "dimension": "lifecycle", "state": "lead"}],
+            }
+        )
+
+    with pytest.raises(ModelFileErrors) as refused:
+        parse_model(edited(change))
+    problems = refused.value.problems
+    assert len(problems) == 2
+    assert problems[0].endswith("Column 1: Unknown fact “valid_activitys”.")
+    assert problems[1].endswith("A state of lifecycle is replaced, not removed.")

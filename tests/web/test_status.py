@@ -187,7 +187,9 @@ def test_the_tab_reads_a_fixed_number_of_queries_however_long_the_history(
     tab(rep_client, customer)  # the session's first request reads a little more
     few = queries_after(1)
     assert queries_after(12) == few
-    assert few <= 14
+    # The page, the panels, and the rules' outlook: the enabled rules and the model's states,
+    # the customer's stored facts refreshed (two statements) and every fact read at once.
+    assert few <= 20
 
 
 def test_the_tab_explains_which_rules_could_move_the_customer_next(rep_client, customer):
