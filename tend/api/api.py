@@ -12,6 +12,7 @@ from ninja.utils import normalize_path
 from tend.api import activities, contacts, customers, me, tasks
 from tend.api import contracts as contracts_api
 from tend.api import orders as orders_api
+from tend.api import status as status_api
 from tend.api.access import AUTH, PUBLIC_PATHS, PUBLIC_WRITE_PATHS, check_path_records
 from tend.api.deals import deals_router, pipelines_router
 from tend.api.errors import MethodNotAllowed, error_response, install_error_handlers
@@ -136,3 +137,5 @@ api.add_router("/receivables", orders_api.receivables_router)
 # -- tickets and feedback --
 api.add_router("/tickets", tickets_router)
 api.add_router("/feedback", feedback_router)
+# -- status --
+api.add_router("/status", status_api.router)

@@ -117,6 +117,10 @@ def test_the_document_lists_every_operation_with_an_id_and_a_tag():
         ("post", "/feedback/{feedback_id}/status"): ("changeFeedbackStatus", ["feedback"]),
         ("get", "/feedback/{feedback_id}/escalations"): ("listFeedbackEscalations", ["feedback"]),
         ("post", "/feedback/{feedback_id}/escalations"): ("escalateFeedback", ["feedback"]),
+        ("get", "/status/customers/{customer_id}"): ("getCustomerStatus", ["status"]),
+        ("post", "/status/customers/{customer_id}"): ("changeCustomerStatus", ["status"]),
+        ("post", "/status/requests/{request_id}/approve"): ("approveStatusRequest", ["status"]),
+        ("post", "/status/requests/{request_id}/reject"): ("rejectStatusRequest", ["status"]),
         ("get", "/contracts"): ("listContracts", ["contracts"]),
         ("post", "/contracts"): ("createContract", ["contracts"]),
         ("get", "/contracts/{contract_id}"): ("getContract", ["contracts"]),
@@ -195,6 +199,7 @@ def test_anonymous_callers_get_401_from_every_operation(rep):
         "order_id": make_order(customer).pk,
         "payment_id": payment.pk,
         "allocation_id": payment.allocations.first().pk,
+        "request_id": 1,  # refused before it is looked up
     }
     before = row_counts()
     client = Client(enforce_csrf_checks=True)

@@ -5,6 +5,10 @@ from tend.status.actions import change_state
 from tend.status.models import CustomerState, Dimension, Door, State, StateChange, TransitionRequest
 
 WEB_RECORDS = {"status/requests/": "status_request"}
+API_RECORDS = {
+    "/api/v1/status/requests/": "status_request",
+    "/api/v1/status/customers/": "customer",
+}
 SECRETS = ["秘密的状态变更理由"]
 
 
