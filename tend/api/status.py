@@ -135,14 +135,8 @@ def change_status(request, customer_id: int, payload: ChangeIn):
         reason=payload.reason,
         remove=payload.remove,
     )
-    if outcome.request is not None:
-        kind = "waiting"
-    elif outcome.change is not None:
-        kind = "changed"
-    else:
-        kind = "unchanged"
     return {
-        "outcome": kind,
+        "outcome": outcome.kind,
         "request": outcome.request.pk if outcome.request else None,
         "status": _status(customer),
     }

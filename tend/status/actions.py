@@ -59,6 +59,13 @@ class Outcome:
     def unchanged(self) -> bool:
         return self.change is None and self.request is None
 
+    @property
+    def kind(self) -> str:
+        """ "waiting" (for approval), "changed" or "unchanged"."""
+        if self.request is not None and self.change is None:
+            return "waiting"
+        return "unchanged" if self.unchanged else "changed"
+
 
 def _may_act_on(actor: User | None, customer: Customer) -> bool:
     if actor is None:

@@ -72,12 +72,12 @@ def customer_status_change(request, pk):
         return redirect_with_error(request, TendError(_("Choose a state.")), back)
     except TendError as error:
         return redirect_with_error(request, error, back)
-    if outcome.request is not None:
+    if outcome.kind == "waiting":
         messages.success(
             request,
             _("The move to “%(state)s” waits for approval.") % {"state": state.label},
         )
-    elif outcome.change is not None:
+    elif outcome.kind == "changed":
         messages.success(request, _("%(dimension)s changed.") % {"dimension": dimension.label})
     return redirect(back)
 
