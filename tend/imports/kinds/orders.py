@@ -102,19 +102,20 @@ class OrderImport(_LedgerImport):
         moved = [
             (
                 connection.ops.adapt_datefield_value(day),
-                connection.ops.adapt_datefield_value(day),
                 connection.ops.adapt_datetimefield_value(now),
                 customer_id,
+                connection.ops.adapt_datefield_value(day),
             )
             for customer_id, day in newest.items()
             if customer_id not in redated
         ]
         if moved:
+            # Only customers whose date moves are written: on PostgreSQL every UPDATE writes a
+            # new row version into each of the customer table's indexes, changed or not.
             with connection.cursor() as cursor:
                 cursor.executemany(
-                    f"UPDATE {table} SET last_order_on = CASE WHEN last_order_on IS NULL "
-                    "OR last_order_on < %s THEN %s ELSE last_order_on END, updated_at = %s "
-                    "WHERE id = %s",
+                    f"UPDATE {table} SET last_order_on = %s, updated_at = %s "
+                    "WHERE id = %s AND (last_order_on IS NULL OR last_order_on < %s)",
                     moved,
                 )
         recomputed = list(redated | (set(customer_ids) - set(newest)))
