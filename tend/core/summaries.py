@@ -172,8 +172,15 @@ def install_summaries(using: str = "default", verbosity: int = 0) -> list[str]:
     existing = set(database.introspection.table_names())
     installed = []
     for summary in _REGISTRY:
-        tables = {summary.table, *(source.table for source in summary.sources)}
-        if not tables <= existing:
+        sources = {source.table for source in summary.sources}
+        if summary.table not in existing and sources <= existing:
+            # The summary's table is gone (a migration undone): so must its triggers be, or
+            # every write to its sources would fail.
+            with transaction.atomic(using=using), database.cursor() as cursor:
+                for statement in summary.drop_sql(vendor):
+                    cursor.execute(statement)
+            continue
+        if not {summary.table, *sources} <= existing:
             continue
         with transaction.atomic(using=using), database.cursor() as cursor:
             for statement in [

@@ -354,3 +354,16 @@ def test_migrate_reinstalls_the_triggers_and_rebuilds_drifted_totals(world):
     check_ticket_figures(world)
     make_deal(customer, actor=world.admin, amount="1")  # the triggers are back
     check_deal_totals(world)
+
+
+def test_a_summary_whose_table_is_gone_loses_its_triggers(world):
+    """Undoing the migration that made a summary's table must not leave triggers that would
+    fail every write to the deals."""
+    from tend.core.summaries import install_summaries
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {DealStageTotal._meta.db_table}")
+    installed = install_summaries()
+    assert "deal_stage_totals" not in installed
+    make_deal(world.customers[0], actor=world.admin, amount="10")  # no trigger left to fail
+    assert Deal.objects.count() == 1
