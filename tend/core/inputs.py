@@ -39,3 +39,16 @@ def clean_input(
     if current is None:
         return form.cleaned_data
     return {key: form.cleaned_data[key] for key in data}
+
+
+def clean_reason(reason: str | None, limit: int, field: str = "reason") -> str:
+    """A free-text reason given with a move (a deal's stage, a customer's state): trimmed,
+    and refused past `limit` characters."""
+    reason = (reason or "").strip()
+    if len(reason) > limit:
+        raise ValidationFailed(
+            field_errors={
+                field: [_("Ensure this value has at most %(limit)s characters.") % {"limit": limit}]
+            }
+        )
+    return reason

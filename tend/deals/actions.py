@@ -20,7 +20,7 @@ from tend.accounts.selectors import assignable_users
 from tend.audit.actions import diff, record_change, save_with_audit, snapshot
 from tend.audit.models import AuditAction
 from tend.core.errors import NotFound, PermissionDenied, ValidationFailed
-from tend.core.inputs import clean_input
+from tend.core.inputs import clean_input, clean_reason
 from tend.customers.models import Contact, Customer
 from tend.customers.selectors import access_customer, customer_scope
 from tend.deals import defaults
@@ -220,16 +220,7 @@ def move_deal(
     pipeline. Moving to the stage it is in changes nothing. A lost stage needs a reason; a won
     one may have one. Entering a won or lost stage closes the deal (closed_at, and it is no
     longer paused); entering an open stage reopens it. A probability set by hand is kept."""
-    reason = (reason or "").strip()
-    if len(reason) > REASON_MAX_LENGTH:
-        raise ValidationFailed(
-            field_errors={
-                "reason": [
-                    _("Ensure this value has at most %(limit)s characters.")
-                    % {"limit": REASON_MAX_LENGTH}
-                ]
-            }
-        )
+    reason = clean_reason(reason, REASON_MAX_LENGTH)
     deal = Deal.objects.select_for_update().get(pk=deal.pk)
     target_pipeline = pipeline if pipeline is not None else deal.pipeline
     if stage.pipeline_id != target_pipeline.pk:

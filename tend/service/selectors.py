@@ -24,6 +24,7 @@ from tend.accounts.models import User
 from tend.audit.models import AuditEntry
 from tend.core.ids import get_or_not_found, parse_record_id
 from tend.core.pagination import Page, capped_count, keyset_page
+from tend.core.sql import seconds_between
 from tend.core.timeline import TimelineCursor, TimelineEntry
 from tend.customers.models import Customer
 from tend.customers.selectors import customer_scope, customer_visibility
@@ -182,31 +183,17 @@ class TicketTimes:
 
 
 class _SecondsBetween(Func):
-    """Seconds from one datetime column to another, in the database's own arithmetic: the
-    generic `F(end) - F(start)` runs a Python function per row on SQLite (seconds, over a
-    million tickets)."""
+    """Seconds from one datetime column to another, in the database's own arithmetic
+    (tend.core.sql): the generic `F(end) - F(start)` runs a Python function per row on
+    SQLite (seconds, over a million tickets)."""
 
     arity = 2
     output_field = FloatField()
 
-    # Each database's form of "end - start in seconds"; Func joins the two compiled columns.
-    def as_sqlite(self, compiler, connection, **extra_context):
-        return self.as_sql(
-            compiler,
-            connection,
-            template="((julianday(%(expressions)s)) * 86400.0)",
-            arg_joiner=") - julianday(",
-            **extra_context,
-        )
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        return self.as_sql(
-            compiler,
-            connection,
-            template="EXTRACT(EPOCH FROM (%(expressions)s))::double precision",
-            arg_joiner=" - ",
-            **extra_context,
-        )
+    def as_sql(self, compiler, connection, **extra_context):
+        end, end_params = compiler.compile(self.source_expressions[0])
+        start, start_params = compiler.compile(self.source_expressions[1])
+        return seconds_between(connection.vendor, end, start), [*end_params, *start_params]
 
 
 def _average_duration(seconds) -> datetime.timedelta | None:

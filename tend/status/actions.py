@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from tend.accounts.models import Role, User
 from tend.core.errors import PermissionDenied, ValidationFailed
+from tend.core.inputs import clean_reason
 from tend.customers.models import Customer
 from tend.customers.selectors import customer_scope
 from tend.status import conditions
@@ -211,20 +212,6 @@ def _write(move: _Move, *, actor, door, reason, rule_key, now, facts=None) -> St
     return change
 
 
-def _clean_reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if len(reason) > REASON_MAX_LENGTH:
-        raise ValidationFailed(
-            field_errors={
-                "reason": [
-                    _("Ensure this value has at most %(limit)s characters.")
-                    % {"limit": REASON_MAX_LENGTH}
-                ]
-            }
-        )
-    return reason
-
-
 @transaction.atomic
 def change_state(
     *,
@@ -244,7 +231,7 @@ def change_state(
     with the `facts` that made it fire, kept in the history).
     Checked: the actor may change the customer; the dimension accepts people or rules; the
     move is declared; its reason, checklist and condition; its approval."""
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason, REASON_MAX_LENGTH)
     if state.dimension_id != dimension.pk:
         raise MoveRefused(
             [

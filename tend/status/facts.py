@@ -354,21 +354,30 @@ def fact_sql(fact: Fact, vendor: str, now: datetime.datetime) -> tuple[str, list
     return FACTS[fact.name].sql(tuple(a.value for a in fact.arguments), vendor, now)
 
 
-def fact_values(condition: Condition, customer_id: int, now: datetime.datetime) -> dict:
+def fact_values(
+    condition: Condition, customer_id: int, now: datetime.datetime, *, refresh: bool = True
+) -> dict:
     """{"name(arguments)": value} of every fact the condition reads, for one customer."""
-    return facts_for([condition], customer_id, now)
+    return facts_for([condition], customer_id, now, refresh=refresh)
 
 
-def facts_for(conditions_: list[Condition], customer_id: int, now: datetime.datetime) -> dict:
+def facts_for(
+    conditions_: list[Condition],
+    customer_id: int,
+    now: datetime.datetime,
+    *,
+    refresh: bool = True,
+) -> dict:
     """{"name(arguments)": value} of every fact the conditions read, for one customer: its
-    stored facts refreshed once if any is read, then one query for all of them."""
+    stored facts refreshed once if any is read (unless the caller just refreshed them), then
+    one query for all of them."""
     facts = {}
     for condition in conditions_:
         for fact in condition.facts():
             facts.setdefault(fact_label(fact), fact)
     if not facts:
         return {}
-    if any(FACTS[fact.name].materialized for fact in facts.values()):
+    if refresh and any(FACTS[fact.name].materialized for fact in facts.values()):
         from tend.status.materialized import refresh_facts
 
         refresh_facts(now, customer_ids=[customer_id])

@@ -135,17 +135,15 @@ class Evaluation:
 MAX_PASSES = 4
 
 
-def _apply(rule: Rule, customer_id: int, now, result: RuleResult) -> None:
-    """Run the rule's actions for one customer, counting what happened in `result`."""
+def _apply(rule: Rule, condition, targets, customer_id: int, now, result: RuleResult) -> None:
+    """Run the rule's actions (`targets`: (action, dimension, state)) for one customer,
+    counting what happened in `result`. Its stored facts were refreshed by the evaluation."""
     from tend.status.actions import change_state
 
-    condition = conditions.parse(rule.condition, signatures())
-    facts = fact_values(condition, customer_id, now)
+    facts = fact_values(condition, customer_id, now, refresh=False)
     customer = Customer.objects.get(pk=customer_id)
     changed = waiting = False
-    for action in rule.actions:
-        dimension = Dimension.objects.get(key=action["dimension"])
-        state = State.objects.get(dimension=dimension, key=action["state"])
+    for action, dimension, state in targets:
         try:
             with transaction.atomic():
                 outcome = change_state(
@@ -179,11 +177,21 @@ def _apply(rule: Rule, customer_id: int, now, result: RuleResult) -> None:
 def _run(rules: list[Rule], now, customer_ids=None) -> list[RuleResult]:
     results = []
     for rule in rules:
+        # Parsed and resolved once per rule, not once per customer.
+        condition = conditions.parse(rule.condition, signatures())
+        targets = [
+            (
+                action,
+                dimension := Dimension.objects.get(key=action["dimension"]),
+                State.objects.get(dimension=dimension, key=action["state"]),
+            )
+            for action in rule.actions
+        ]
         result = RuleResult(rule)
         matched = matching_customers(rule, now, customer_ids)
         result.matched = len(matched)
         for customer_id in matched:
-            _apply(rule, customer_id, now, result)
+            _apply(rule, condition, targets, customer_id, now, result)
         results.append(result)
     return results
 
@@ -237,12 +245,6 @@ def evaluate(
         if dry_run:
             transaction.set_rollback(True)
     return Evaluation(results, _flips(passes))
-
-
-def explain_facts(condition_text: str, customer_id: int, now=None) -> dict:
-    """{fact: value} of a condition for one customer (the Explain view, the rule oracle)."""
-    condition = conditions.parse(condition_text, signatures())
-    return fact_values(condition, customer_id, now or timezone.now())
 
 
 def holds_for(condition_text: str, customer_id: int, now) -> bool:

@@ -21,11 +21,6 @@ from tend.status.models import (
 )
 
 
-def dimensions() -> list[Dimension]:
-    """Every dimension with its states in order (two queries)."""
-    return list(Dimension.objects.prefetch_related("states"))
-
-
 def current_states(customer: Customer) -> dict[int, list[CustomerState]]:
     """{dimension id: the customer's current states there} (one query)."""
     found = defaultdict(list)
@@ -34,10 +29,6 @@ def current_states(customer: Customer) -> dict[int, list[CustomerState]]:
     ):
         found[row.dimension_id].append(row)
     return dict(found)
-
-
-def seconds_in_state(row: CustomerState, now: datetime.datetime | None = None) -> int:
-    return max(0, int(((now or timezone.now()) - row.since).total_seconds()))
 
 
 def state_as_of(
