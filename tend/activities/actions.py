@@ -1,7 +1,9 @@
 """Writes to activities and tasks. Logging an activity moves the customer's time nodes
-(first and last contact, next follow-up) in the same transaction."""
+(first and last contact, next follow-up, the follow-up due date) in the same transaction;
+logging a follow-up also re-grades the customer through the status engine."""
 
 import uuid
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Max, Min
@@ -10,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from tend.accounts.models import User
 from tend.accounts.selectors import assignable_users
-from tend.activities.inputs import ActivityInput, TaskInput
+from tend.activities.inputs import ActivityInput, FollowUpInput, TaskInput
 from tend.activities.models import Activity, Task
 from tend.audit.actions import diff, record_change, save_with_audit, snapshot
 from tend.audit.models import AuditAction
@@ -19,6 +21,10 @@ from tend.core.inputs import clean_input
 from tend.customers.models import Contact, Customer
 from tend.customers.selectors import access_customer, customer_scope
 from tend.recyclebin.actions import delete_record
+from tend.status.actions import MoveRefused, Outcome, change_state
+from tend.status.cadence import grade_states, refresh_customer_follow_up
+from tend.status.events import customer_event
+from tend.status.models import RuleTrigger
 
 ACTIVITY_FIELDS = [
     "kind",
@@ -62,11 +68,15 @@ def refresh_contact_time_nodes(customer_id: int) -> None:
         next_follow_up_on=next_follow_up_on,
         updated_at=timezone.now(),
     )
+    refresh_customer_follow_up(customer_id)
 
 
 @transaction.atomic
 def log_activity(*, actor: User, customer: Customer, data: dict) -> Activity:
-    cleaned = clean_input(ActivityInput, data)
+    return _create_activity(actor, customer, clean_input(ActivityInput, data))
+
+
+def _create_activity(actor: User, customer: Customer, cleaned: dict) -> Activity:
     contact = _resolve_contact(customer, cleaned.pop("contact"))
     activity = Activity.objects.create(customer=customer, contact=contact, author=actor, **cleaned)
     refresh_contact_time_nodes(activity.customer_id)
@@ -77,7 +87,51 @@ def log_activity(*, actor: User, customer: Customer, data: dict) -> Activity:
         customer_id=customer.pk,
         changes=diff({}, snapshot(activity, ACTIVITY_FIELDS)),
     )
+    customer_event(customer.pk, RuleTrigger.ACTIVITY_LOGGED)
     return activity
+
+
+@dataclass
+class LoggedFollowUp:
+    activity: Activity
+    grade: Outcome | None  # the grade's move (changed, waiting for approval, unchanged)
+
+
+@transaction.atomic
+def log_follow_up(*, actor: User, customer: Customer, data: dict, door: str) -> LoggedFollowUp:
+    """Log an activity and, when `data` names a grade (a state key of the grade dimension),
+    move the customer there through change_state from `door`, in one transaction: a refused
+    move (its guard, reason, checklist …) leaves nothing written, and is reported on the
+    "grade" field."""
+    cleaned = clean_input(FollowUpInput, data)
+    grade_key, reason = cleaned.pop("grade").strip(), cleaned.pop("grade_reason")
+    activity = _create_activity(actor, customer, cleaned)
+    if not grade_key:
+        return LoggedFollowUp(activity, None)
+    return LoggedFollowUp(activity, _regrade(actor, customer, grade_key, reason, door))
+
+
+def _regrade(actor: User, customer: Customer, grade_key: str, reason: str, door: str) -> Outcome:
+    target = next((state for state in grade_states(customer) if state.key == grade_key), None)
+    if target is None:
+        raise ValidationFailed(field_errors={"grade": [_("Unknown grade.")]})
+    if target.held:
+        return Outcome()
+    try:
+        outcome = change_state(
+            actor=actor,
+            customer=customer,
+            dimension=target.dimension,
+            state=target,
+            door=door,
+            reason=reason,
+        )
+    except MoveRefused as exc:
+        raise MoveRefused(exc.problems, field="grade") from exc
+    # The due date follows the new grade (change_state keeps it too, once it calls
+    # tend.status.cadence.after_state_change).
+    refresh_customer_follow_up(customer.pk)
+    return outcome
 
 
 @transaction.atomic

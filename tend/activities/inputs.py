@@ -25,6 +25,16 @@ class ActivityInput(forms.Form):
         return check_plausible_year(occurred_at)
 
 
+class FollowUpInput(ActivityInput):
+    """An activity logged as a follow-up, with the customer's grade after it (S7: every
+    follow-up re-grades the customer). Empty grade: the grade is not touched."""
+
+    grade = forms.CharField(label=_("grade"), max_length=50, required=False)
+    grade_reason = forms.CharField(
+        label=_("reason for the grade change"), max_length=500, required=False
+    )
+
+
 class TaskInput(forms.Form):
     title = forms.CharField(label=_("title"), max_length=200)
     kind = forms.ChoiceField(label=_("kind"), choices=TaskKind.choices, required=False)

@@ -60,10 +60,10 @@ def task_bin_scope(user: User) -> Q:
     """Deleted tasks a user may restore: as for live ones, a task about a customer follows the
     customer's visibility (deleted customers included, so it shows under its customer)."""
     from tend.customers.models import Customer
-    from tend.customers.selectors import customer_scope
+    from tend.customers.selectors import detail_scope
 
     personal = Q(assignee_id=user.pk) | Q(created_by_id=user.pk)
-    return Q(customer__in=Customer.objects.filter(customer_scope(user))) | (
+    return Q(customer__in=Customer.objects.filter(detail_scope(user))) | (
         Q(customer__isnull=True) & personal
     )
 

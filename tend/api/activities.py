@@ -1,10 +1,11 @@
 """/activities: logged communications with customers (跟进记录)."""
 
 import datetime
+from typing import Literal
 
 from ninja import Field, Query, Router, Schema, Status
 
-from tend.activities.actions import delete_activity, log_activity, update_activity
+from tend.activities.actions import delete_activity, log_follow_up, update_activity
 from tend.activities.selectors import access_activity, visible_activities
 from tend.api.common import (
     InputSchema,
@@ -18,6 +19,7 @@ from tend.api.common import (
 )
 from tend.api.contacts import customer_for_body
 from tend.core.pagination import keyset_page
+from tend.status.models import Door
 
 router = Router(tags=["activities"])
 
@@ -34,6 +36,13 @@ class ActivityChange(InputSchema):
 
 class ActivityCreate(ActivityChange):
     customer: RecordId = Field(description="The customer's id")
+    grade: str | None = Field(
+        None,
+        description="The customer's grade after this follow-up: a state key of the grade "
+        "dimension (A–E by default). Moved through the status engine; a refused move logs "
+        "nothing.",
+    )
+    grade_reason: str | None = Field(None, description="Why the grade changes, when it must say")
 
 
 class ActivityOut(Schema):
@@ -57,6 +66,13 @@ class ActivityOut(Schema):
     @staticmethod
     def resolve_contact(activity) -> int | None:
         return activity.contact_id
+
+
+class LoggedActivityOut(ActivityOut):
+    grade_outcome: Literal["changed", "waiting", "unchanged"] | None = Field(
+        description="What the grade did: changed, waiting (for approval), unchanged; null "
+        "when no grade was given"
+    )
 
 
 class ActivityPageOut(Schema):
@@ -84,16 +100,18 @@ def list_activities(request, params: Query[ActivityListParams]):
 
 @router.post(
     "",
-    response=responses(201, ActivityOut, 403, 422),
+    response=responses(201, LoggedActivityOut, 403, 422),
     operation_id="logActivity",
     summary="Log an activity",
 )
 def log_activity_endpoint(request, payload: ActivityCreate):
-    """Log an activity; the customer's first and last contact move with it."""
+    """Log an activity; the customer's first and last contact and its follow-up due date
+    move with it, and with `grade` the customer is re-graded in the same transaction."""
     data = body_data(payload)
     customer = customer_for_body(request.auth, data.pop("customer"))
-    activity = log_activity(actor=request.auth, customer=customer, data=data)
-    return Status(201, activity)
+    logged = log_follow_up(actor=request.auth, customer=customer, data=data, door=Door.API)
+    logged.activity.grade_outcome = logged.grade.kind if logged.grade else None
+    return Status(201, logged.activity)
 
 
 @router.get(

@@ -17,6 +17,7 @@ from tend.api.access import AUTH, PUBLIC_PATHS, PUBLIC_WRITE_PATHS, check_path_r
 from tend.api.deals import deals_router, pipelines_router
 from tend.api.errors import MethodNotAllowed, error_response, install_error_handlers
 from tend.api.feedback import router as feedback_router
+from tend.api.follow_ups import router as follow_ups_router
 from tend.api.leads import router as leads_router
 from tend.api.tickets import router as tickets_router
 from tend.core.errors import NotFound
@@ -139,3 +140,4 @@ api.add_router("/tickets", tickets_router)
 api.add_router("/feedback", feedback_router)
 # -- status --
 api.add_router("/status", status_api.router)
+api.add_router("/follow-ups", follow_ups_router)

@@ -13,7 +13,6 @@ from tend.api.common import (
     Timestamp,
     UserRef,
     body_data,
-    page_out,
     responses,
 )
 from tend.customers.actions import create_customer, delete_customer, update_customer
@@ -48,6 +47,10 @@ class CustomerIn(InputSchema):
 
 class CustomerOut(Schema):
     id: int
+    locked: Literal[False] = Field(
+        False,
+        description="Always false here: a customer locked for the caller is a LockedCustomerOut",
+    )
     kind: str
     name: str
     industry: str
@@ -82,8 +85,18 @@ class CustomerOut(Schema):
         return customer.team_id
 
 
+class LockedCustomerOut(Schema):
+    """A customer in follow-up (跟进中) by an owner the caller neither is nor manages: the
+    caller sees that it is taken and by whom, nothing more; reading it answers 403 `locked`."""
+
+    id: int
+    name: str
+    owner: UserRef
+    locked: Literal[True]
+
+
 class CustomerPageOut(Schema):
-    items: list[CustomerOut]
+    items: list[CustomerOut | LockedCustomerOut]
     next_cursor: str | None
 
 
@@ -95,6 +108,11 @@ class CustomerListParams(PageParams):
     province: str = ""
     city: str = ""
     source: str = ""
+    condition: str = Field(
+        "",
+        max_length=2000,
+        description='A condition over facts, as in status rules: "health_score < 40"',
+    )
     ordering: Literal[CUSTOMER_ORDERINGS] = "-updated_at"
 
 
@@ -114,12 +132,26 @@ def list_customers(request, params: Query[CustomerListParams]):
         province=params.province,
         city=params.city,
         source=params.source,
+        condition=params.condition,
     )
     page = customer_page(
         request.auth, filters, ordering=params.ordering, cursor=params.cursor, limit=params.limit
     )
-    prefetch_related_objects(page.items, "tags")
-    return page_out(page)
+    prefetch_related_objects([c for c in page.items if not c.locked], "tags")
+    return {
+        "items": [_locked_out(c) if c.locked else c for c in page.items],
+        "next_cursor": page.next_cursor,
+    }
+
+
+def _locked_out(customer) -> dict:
+    owner = customer.owner
+    return {
+        "id": customer.pk,
+        "name": customer.name,
+        "owner": {"id": owner.pk, "display_name": owner.display_name},
+        "locked": True,
+    }
 
 
 @router.post(
@@ -140,11 +172,13 @@ def create_customer_endpoint(request, payload: CustomerIn, allow_duplicate: bool
 
 @router.get(
     "/{int:customer_id}",
-    response=responses(200, CustomerOut, 404),
+    response=responses(200, CustomerOut, 403, 404),
     operation_id="getCustomer",
     summary="Read a customer",
 )
 def get_customer(request, customer_id: int):
+    """403 with code `locked` for a customer in follow-up by an owner the caller neither is
+    nor manages (it is listed with its name and owner only)."""
     return access_customer(request.auth, customer_id)
 
 

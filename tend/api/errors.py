@@ -13,7 +13,13 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from tend.core.errors import NotFound, PermissionDenied, TendError, ValidationFailed
+from tend.core.errors import (
+    CustomerLocked,
+    NotFound,
+    PermissionDenied,
+    TendError,
+    ValidationFailed,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -173,8 +179,9 @@ def error_response(api: NinjaAPI, request, error: TendError) -> HttpResponse:
 
 def install_error_handlers(api: NinjaAPI, *, check_path_records) -> None:
     """Route every exception to the one error shape. `check_path_records(request)` raises
-    NotFound when the URL names a record the caller may not see; it runs before an invalid
-    request is reported, so that such a record answers 404 whatever else is wrong."""
+    NotFound when the URL names a record the caller may not see (CustomerLocked for a
+    customer locked for them); it runs before an invalid request is reported, so that such a
+    record answers 404 (403 `locked`) whatever else is wrong."""
 
     def on_tend_error(request, exc):
         return error_response(api, request, exc)
@@ -185,8 +192,8 @@ def install_error_handlers(api: NinjaAPI, *, check_path_records) -> None:
     def on_validation_error(request, exc):
         try:
             check_path_records(request)
-        except NotFound as not_found:
-            return error_response(api, request, not_found)
+        except (NotFound, CustomerLocked) as unreachable:
+            return error_response(api, request, unreachable)
         return error_response(api, request, translate_validation_error(exc))
 
     def on_http_error(request, exc):

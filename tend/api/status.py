@@ -5,14 +5,19 @@ that wait for approval."""
 import datetime
 from typing import Literal
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from tend.api.access import PATH_RECORDS
 from tend.api.common import InputSchema, responses
 from tend.core.errors import NotFound
 from tend.core.ids import get_or_not_found
 from tend.customers.selectors import access_customer
-from tend.status.actions import approve_request, change_state, reject_request
+from tend.status.actions import (
+    approve_request,
+    change_state,
+    record_inbound_event,
+    reject_request,
+)
 from tend.status.models import Dimension, Door, State, TransitionRequest
 from tend.status.selectors import current_states
 
@@ -164,3 +169,25 @@ def reject(request, request_id: int, payload: DecisionIn):
     waiting = access_request(request.auth, request_id)
     decided = reject_request(actor=request.auth, request=waiting, comment=payload.comment)
     return {"request": decided.pk, "status": decided.status}
+
+
+class EventIn(InputSchema):
+    name: str
+
+
+class EventOut(Schema):
+    customer: int
+    event: str
+    queued: bool
+
+
+@router.post(
+    "/customers/{int:customer_id}/events",
+    response=responses(202, EventOut, 403, 404, 422),
+    operation_id="recordInboundEvent",
+    summary="An inbound event for a customer: its inbound-event rules run after it is recorded",
+)
+def inbound_event(request, customer_id: int, payload: EventIn):
+    customer = access_customer(request.auth, customer_id)
+    record_inbound_event(actor=request.auth, customer=customer, name=payload.name)
+    return Status(202, {"customer": customer.pk, "event": payload.name.strip(), "queued": True})

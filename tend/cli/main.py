@@ -369,20 +369,79 @@ def cmd_status_import(args) -> int:
             if args.dry_run:
                 transaction.set_rollback(True)
     except ModelFileErrors as errors:
-        print(
-            _("The model file was not applied; %(count)d problem(s):")
-            % {"count": len(errors.problems)},
-            file=sys.stderr,
-        )
-        for problem in errors.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return EXIT_USAGE
+        return _model_problems(errors)
     message = (
         _("Dry run: %(created)d would be created, %(updated)d updated, %(removed)d removed.")
         if args.dry_run
         else _("Model applied: %(created)d created, %(updated)d updated, %(removed)d removed.")
     )
     print(message % counts)
+    return 0
+
+
+def _model_problems(errors) -> int:
+    """Print a refused model file's problems (each with its line); the usage exit code."""
+    from django.utils.translation import gettext as _
+
+    print(
+        _("The model file was not applied; %(count)d problem(s):")
+        % {"count": len(errors.problems)},
+        file=sys.stderr,
+    )
+    for problem in errors.problems:
+        print(f"  {problem}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def cmd_status_templates(args) -> int:
+    from django.utils.translation import gettext as _
+
+    from tend.cli.console import print_table
+    from tend.status.templates import templates
+
+    _require_migrated()
+    print_table(
+        [_("key"), _("name"), _("custom fields"), _("installed")],
+        [
+            [
+                template.name,
+                template.label,
+                ", ".join(field.key for field in template.fields),
+                _("yes") if template.installed() else _("no"),
+            ]
+            for template in templates()
+        ],
+    )
+    return 0
+
+
+def cmd_status_install_template(args) -> int:
+    """Add an industry template to the model (tend.status.templates): checked whole with the
+    current model, applied like import-model, nothing changed by a dry run."""
+    from django.utils.translation import gettext as _
+
+    from tend.status.model_file import ModelFileErrors
+    from tend.status.templates import install_template
+
+    _require_migrated()
+    actor = _acting_user(args.as_user)
+    try:
+        installed = install_template(args.name, actor=actor, dry_run=args.dry_run)
+    except ModelFileErrors as errors:
+        return _model_problems(errors)
+    if installed.fields_created:
+        message = (
+            _("Custom fields that would be created: %(keys)s.")
+            if args.dry_run
+            else _("Custom fields created: %(keys)s.")
+        )
+        print(message % {"keys": ", ".join(installed.fields_created)})
+    message = (
+        _("Dry run: %(created)d would be created, %(updated)d updated, %(removed)d removed.")
+        if args.dry_run
+        else _("Model applied: %(created)d created, %(updated)d updated, %(removed)d removed.")
+    )
+    print(message % installed.counts)
     return 0
 
 
@@ -671,6 +730,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help=_("check only, write nothing")
     )
     status_import.set_defaults(handler=cmd_status_import)
+    status_templates = status_commands.add_parser(
+        "templates", help=_("list the industry templates of the status model")
+    )
+    status_templates.set_defaults(handler=cmd_status_templates)
+    status_install = status_commands.add_parser(
+        "install-template",
+        help=_("add an industry template to the status model, checked whole first"),
+    )
+    status_install.add_argument("name", help=_("the template, as `tend status templates` lists"))
+    status_install.add_argument(
+        "--as", dest="as_user", help=_("the acting user (default: an admin)")
+    )
+    status_install.add_argument(
+        "--dry-run", action="store_true", help=_("check only, write nothing")
+    )
+    status_install.set_defaults(handler=cmd_status_install_template)
     status_evaluate = status_commands.add_parser(
         "evaluate", help=_("run the rules for every customer, or show what they would change")
     )

@@ -46,11 +46,17 @@ class DuplicateFound(TendError):
     code = "duplicate"
     status = 409
 
-    def __init__(self, *, field: str, existing, existing_visible: bool):
+    def __init__(self, *, field: str, existing, existing_visible: bool, existing_locked=False):
         self.field = field
         self.existing = existing
-        self.existing_visible = existing_visible
-        if existing_visible:
+        self.existing_visible = existing_visible and not existing_locked
+        if existing_locked:
+            # 撞单: the reader learns that it is taken and by whom, not what it holds.
+            message = _(
+                "A customer with this value already exists and is locked: it is in follow-up "
+                "by %(owner)s."
+            ) % {"owner": existing.owner.display_name}
+        elif existing_visible:
             message = _("A customer with this value already exists: %(name)s.") % {
                 "name": existing.name
             }
@@ -64,3 +70,20 @@ class DuplicateFound(TendError):
         data = super().as_dict()
         data["existing_id"] = self.existing.pk if self.existing_visible else None
         return data
+
+
+class CustomerLocked(PermissionDenied):
+    """The customer is in follow-up (a state of the LOCKED category) by an owner the reader
+    neither is nor manages: the reader may know that it is taken and by whom, nothing more."""
+
+    code = "locked"
+
+    def __init__(self, customer):
+        self.customer = customer
+        super().__init__(
+            _(
+                "“%(name)s” is locked: it is in follow-up by %(owner)s. Only its owner, the "
+                "owner's managers and administrators see its details."
+            )
+            % {"name": customer.name, "owner": customer.owner.display_name}
+        )

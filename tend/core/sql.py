@@ -26,3 +26,22 @@ def moment(value: datetime.datetime):
 def moment_parameter(vendor: str) -> str:
     """The placeholder for a `moment()` parameter, typed where the database needs it."""
     return "CAST(%s AS TIMESTAMP WITH TIME ZONE)" if vendor == "postgresql" else "%s"
+
+
+def quoted_table(model) -> str:
+    """A model's table name, quoted for hand-written SQL."""
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def execute(sql: str, params=()) -> int:
+    """Run a statement; the rows it touched."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return cursor.rowcount
+
+
+def fetch(sql: str, params=()) -> list[tuple]:
+    """Run a query; its rows."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return cursor.fetchall()

@@ -17,7 +17,7 @@ from tend.customers.custom_fields import clean_custom_fields
 from tend.customers.inputs import ContactInput, CustomerInput, CustomFieldDefinitionInput
 from tend.customers.models import Contact, Customer, CustomerKind, CustomFieldDefinition, Tag
 from tend.customers.search import index_names
-from tend.customers.selectors import customer_scope, find_duplicate
+from tend.customers.selectors import find_duplicate
 from tend.recyclebin.actions import delete_record, delete_with_customer, soft_delete
 
 CUSTOMER_FIELDS = [
@@ -52,14 +52,19 @@ def _check_duplicate(actor: User, cleaned: dict, *, exclude_id=None, allow_dupli
         phone=cleaned.get("phone", ""),
         email=cleaned.get("email", ""),
         exclude_id=exclude_id,
+        reader=actor,
     )
     if found is None:
         return None
     field, existing = found
     if allow_duplicate:
         return found
-    visible = Customer.objects.filter(customer_scope(actor), pk=existing.pk).exists()
-    raise DuplicateFound(field=field, existing=existing, existing_visible=visible)
+    raise DuplicateFound(
+        field=field,
+        existing=existing,
+        existing_visible=existing.visible_to_reader,
+        existing_locked=existing.locked_for_reader,
+    )
 
 
 def _set_tags(customer: Customer, names: list[str]) -> None:

@@ -6,6 +6,8 @@ from tend.core.models import SoftDeletableModel, sort_index
 from tend.core.validators import display_phone
 
 LIVE = Q(deleted_at__isnull=True)
+# Customer.follow_up_rank of a customer without a grade: after every grade.
+UNGRADED_RANK = 32767
 
 
 class CustomerKind(models.TextChoices):
@@ -115,6 +117,12 @@ class Customer(SoftDeletableModel):
     churned_at = models.DateTimeField(_("churned"), null=True, blank=True)
     # The date of the latest live order, kept by the order actions (tend/orders/actions.py).
     last_order_on = models.DateField(_("last order"), null=True, blank=True)
+    # When the next follow-up is due (S7) and the grade's place among the grades (A first,
+    # ungraded last): the worklist's order, kept by tend.status.cadence.refresh_follow_up_due,
+    # which writes both (a customer with a due date always has a rank). Nullable, so that
+    # adding them leaves SQLite's customer table (and the triggers reading it) in place.
+    follow_up_due_on = models.DateField(_("follow-up due"), null=True, blank=True)
+    follow_up_rank = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("customer")
@@ -139,6 +147,12 @@ class Customer(SoftDeletableModel):
             ),
             sort_index("owner", sort="-updated_at", name="customer_owner_updated", condition=LIVE),
             models.Index(fields=["team", "name", "id"], condition=LIVE, name="customer_team"),
+            # A rep's follow-ups due by a date, most overdue first, then by grade.
+            models.Index(
+                fields=["owner", "follow_up_due_on", "follow_up_rank", "id"],
+                condition=LIVE & Q(follow_up_due_on__isnull=False),
+                name="customer_follow_up_due",
+            ),
             models.Index(fields=["province", "city"], condition=LIVE, name="customer_region"),
             sort_index(
                 "province",

@@ -18,7 +18,7 @@ from tend.core.pagination import Page, keyset_page
 from tend.core.validators import phone_search_prefix
 from tend.customers.models import Customer
 from tend.customers.search import SPACES, name_contains, normalize
-from tend.customers.selectors import customer_scope
+from tend.customers.selectors import detail_scope, visible_customers
 from tend.leads.models import OPEN, Lead, LeadForm, LeadSource, LeadStatus
 
 LEAD_ORDERINGS = ("-created_at", "-updated_at", "-score")
@@ -199,7 +199,8 @@ def duplicate_candidates(user: User, lead: Lead) -> DuplicateCandidates:
         company = normalize(lead.company_name)
         customers = (
             Customer.objects.filter(pk__in=customer_ids)
-            .annotate(visible_to_reader=_visible_flag(customer_scope(user)))
+            # One locked for the reader (跟进中) is named by its owner only, like a hidden one.
+            .annotate(visible_to_reader=_visible_flag(detail_scope(user)))
             .select_related("owner")
             .order_by("-updated_at", "-id")[:DUPLICATES_SHOWN]
         )
@@ -228,11 +229,7 @@ def duplicate_candidates(user: User, lead: Lead) -> DuplicateCandidates:
 
 def recent_customers(user: User, limit: int = 50) -> list[Customer]:
     """The user's most recently updated visible customers: choices to attach a lead to."""
-    return list(
-        Customer.objects.filter(customer_scope(user), deleted_at__isnull=True).order_by(
-            "-updated_at", "-id"
-        )[:limit]
-    )
+    return list(visible_customers(user).order_by("-updated_at", "-id")[:limit])
 
 
 def open_deals_of(user: User, customer_ids, limit: int = 100) -> list:

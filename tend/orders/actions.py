@@ -21,6 +21,8 @@ from tend.orders.inputs import AllocationInput, OrderInput, PaymentInput
 from tend.orders.models import Order, Payment, PaymentAllocation
 from tend.orders.selectors import ZERO
 from tend.recyclebin.actions import delete_record
+from tend.status.events import customer_event
+from tend.status.models import RuleTrigger
 
 ORDER_FIELDS = [
     "number",
@@ -94,6 +96,7 @@ def create_order(*, actor: User, customer: Customer, data: dict) -> Order:
         customer_id=customer.pk,
         changes=diff({}, snapshot(order, ORDER_FIELDS)),
     )
+    customer_event(order.customer_id, RuleTrigger.ORDER_RECORDED)
     return order
 
 
@@ -118,6 +121,7 @@ def update_order(*, actor: User, order: Order, data: dict) -> Order:
             )
     save_with_audit(actor, order, ORDER_FIELDS, cleaned, customer_id=order.customer_id)
     refresh_last_order(order.customer_id)
+    customer_event(order.customer_id, RuleTrigger.ORDER_RECORDED)
     return order
 
 
@@ -150,6 +154,7 @@ def record_payment(
         auto_allocate_payment(actor=actor, payment=payment)
     else:
         _allocate_many(actor, payment, allocations)
+    customer_event(payment.customer_id, RuleTrigger.PAYMENT_RECORDED)
     return payment
 
 
@@ -173,6 +178,7 @@ def update_payment(*, actor: User, payment: Payment, data: dict) -> Payment:
                 }
             )
     save_with_audit(actor, payment, PAYMENT_FIELDS, cleaned, customer_id=payment.customer_id)
+    customer_event(payment.customer_id, RuleTrigger.PAYMENT_RECORDED)
     return payment
 
 

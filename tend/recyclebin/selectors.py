@@ -12,7 +12,7 @@ from tend.accounts.models import User
 from tend.core.errors import NotFound
 from tend.core.ids import get_or_not_found
 from tend.customers.models import Customer
-from tend.customers.selectors import customer_scope
+from tend.customers.selectors import detail_scope
 from tend.recyclebin.registry import BinKind, bin_kind, bin_kinds
 
 
@@ -33,7 +33,8 @@ def _scoped(user: User, kind: BinKind):
     if kind.scope is not None:
         scope = kind.scope(user)
     else:
-        scope = Q(**{f"{kind.customer_field}__in": Customer.objects.filter(customer_scope(user))})
+        # A record of a customer locked for the user (跟进中) is one of its details.
+        scope = Q(**{f"{kind.customer_field}__in": Customer.objects.filter(detail_scope(user))})
     return kind.model.objects.filter(scope)
 
 

@@ -46,6 +46,8 @@ from tend.service.models import (
     TicketComment,
     TicketStatus,
 )
+from tend.status.events import customer_event
+from tend.status.models import RuleTrigger
 
 TICKET_FIELDS = [
     "subject",
@@ -206,6 +208,7 @@ def create_ticket(*, actor: User, data: dict, at: datetime.datetime | None = Non
         customer_id=customer.pk,
         changes=diff({}, snapshot(ticket, TICKET_FIELDS)),
     )
+    customer_event(ticket.customer_id, RuleTrigger.TICKET_CHANGED)
     return ticket
 
 
@@ -230,6 +233,7 @@ def update_ticket(*, actor: User, ticket: Ticket, data: dict) -> Ticket:
         else:
             cleaned["assignee"] = _assignee_for(actor, ticket.customer, cleaned["assignee"])
     save_with_audit(actor, ticket, TICKET_FIELDS, cleaned, customer_id=ticket.customer_id)
+    customer_event(ticket.customer_id, RuleTrigger.TICKET_CHANGED)
     return ticket
 
 
@@ -278,6 +282,7 @@ def change_ticket_status(
         customer_id=ticket.customer_id,
         note=cleaned["note"],
     )
+    customer_event(ticket.customer_id, RuleTrigger.TICKET_CHANGED)
     return ticket
 
 
@@ -319,6 +324,7 @@ def rate_ticket(*, actor: User, ticket: Ticket, data: dict) -> Ticket:
         )
     values = {name: cleaned[name] for name in ("satisfaction", "satisfaction_comment")}
     save_with_audit(actor, ticket, TICKET_FIELDS, values, customer_id=ticket.customer_id)
+    customer_event(ticket.customer_id, RuleTrigger.TICKET_CHANGED)
     return ticket
 
 
@@ -360,6 +366,7 @@ def create_feedback(*, actor: User, data: dict, at: datetime.datetime | None = N
         customer_id=customer.pk,
         changes=diff({}, snapshot(feedback, FEEDBACK_FIELDS)),
     )
+    customer_event(feedback.customer_id, RuleTrigger.FEEDBACK_CHANGED)
     return feedback
 
 
@@ -383,6 +390,7 @@ def update_feedback(*, actor: User, feedback: Feedback, data: dict) -> Feedback:
         cleaned.get("kind", feedback.kind), feedback.status, feedback.resolution, "kind"
     )
     save_with_audit(actor, feedback, FEEDBACK_FIELDS, cleaned, customer_id=feedback.customer_id)
+    customer_event(feedback.customer_id, RuleTrigger.FEEDBACK_CHANGED)
     return feedback
 
 
@@ -432,6 +440,7 @@ def change_feedback_status(
         also_save=["resolved_at"],
         customer_id=feedback.customer_id,
     )
+    customer_event(feedback.customer_id, RuleTrigger.FEEDBACK_CHANGED)
     return feedback
 
 

@@ -11,6 +11,7 @@ waits as a pending `TransitionRequest` (outcome.request) until approved or rejec
 
 import datetime
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
@@ -22,14 +23,17 @@ from tend.core.errors import PermissionDenied, ValidationFailed
 from tend.core.inputs import clean_reason
 from tend.customers.models import Customer
 from tend.customers.selectors import customer_scope
-from tend.status import conditions
+from tend.status import cadence, conditions
+from tend.status.events import customer_event
 from tend.status.facts import fact_label, fact_values, signatures
 from tend.status.models import (
     ChecklistStep,
     ChecklistTick,
     CustomerState,
     Dimension,
+    Door,
     RequestStatus,
+    RuleTrigger,
     SetBy,
     State,
     StateChange,
@@ -74,8 +78,17 @@ def _may_act_on(actor: User | None, customer: Customer) -> bool:
     return Customer.objects.filter(customer_scope(actor), pk=customer.pk).exists()
 
 
-def _has_role(actor: User | None, role: str) -> bool:
+def has_role(actor: User | None, role: str) -> bool:
     return actor is not None and (actor.is_admin or actor.role == role)
+
+
+def set_by_problem(dimension: Dimension, by_rule: bool) -> str:
+    """Why the dimension refuses a change by a rule (or a person), or ""."""
+    if by_rule and dimension.set_by == SetBy.USERS:
+        return _("%(dimension)s is set by people only.") % {"dimension": dimension}
+    if not by_rule and dimension.set_by == SetBy.RULES:
+        return _("%(dimension)s is set by rules only.") % {"dimension": dimension}
+    return ""
 
 
 def find_transition(dimension: Dimension, current: State | None, target: State):
@@ -103,8 +116,10 @@ def check_guard(transition: Transition, customer: Customer, now) -> tuple[bool, 
 
 
 def _json_value(value):
-    if isinstance(value, float):
-        return round(value, 4)
+    """A fact value as the history keeps it (the set-based path writes the same in SQL):
+    fractions to 4 places."""
+    if isinstance(value, float | Decimal):
+        return round(float(value), 4)
     if isinstance(value, datetime.date | datetime.datetime):
         return value.isoformat()
     return value
@@ -115,10 +130,8 @@ def _problems(
 ) -> tuple[list[str], dict]:
     """Everything that stops the move, in the order a person would fix it, and the facts."""
     problems = []
-    if rule_key and dimension.set_by == SetBy.USERS:
-        problems.append(_("%(dimension)s is set by people only.") % {"dimension": dimension})
-    if not rule_key and dimension.set_by == SetBy.RULES:
-        problems.append(_("%(dimension)s is set by rules only.") % {"dimension": dimension})
+    if problem := set_by_problem(dimension, bool(rule_key)):
+        problems.append(problem)
     if transition is None:
         problems.append(
             _("%(dimension)s cannot move from “%(current)s” to “%(target)s”.")
@@ -232,6 +245,7 @@ def change_state(
     Checked: the actor may change the customer; the dimension accepts people or rules; the
     move is declared; its reason, checklist and condition; its approval."""
     reason = clean_reason(reason, REASON_MAX_LENGTH)
+    facts = {name: _json_value(value) for name, value in (facts or {}).items()}
     if state.dimension_id != dimension.pk:
         raise MoveRefused(
             [
@@ -258,7 +272,7 @@ def change_state(
             door=door,
             reason=reason,
             rule_key=rule_key,
-            facts=facts or {},
+            facts=facts,
             now=now,
         )
         return Outcome(change=change)
@@ -274,7 +288,7 @@ def change_state(
         now=now,
     )
     approval_role = move.transition.approval_role
-    if approval_role and not _has_role(actor, approval_role):
+    if approval_role and not has_role(actor, approval_role):
         return Outcome(
             request=_request(move, actor=actor, door=door, reason=reason, now=now),
             facts=move.facts,
@@ -286,7 +300,7 @@ def change_state(
         reason=reason,
         rule_key=rule_key,
         now=now,
-        facts={**(facts or {}), **move.facts},
+        facts={**facts, **move.facts},
     )
     return Outcome(change=change, facts=move.facts)
 
@@ -318,7 +332,7 @@ def _apply(*, actor, customer, dimension, leaving, target, door, reason, rule_ke
     """Write the move: the history row, then the current state (the only writer of both)."""
     seconds = None
     if leaving is not None:
-        seconds = max(0, int((now - leaving.since).total_seconds()))
+        seconds = max(0, round((now - leaving.since).total_seconds()))
     change = StateChange.objects.create(
         customer=customer,
         dimension=dimension,
@@ -338,6 +352,10 @@ def _apply(*, actor, customer, dimension, leaving, target, door, reason, rule_ke
         CustomerState.objects.create(
             customer=customer, dimension=dimension, state=target, since=now, change=change
         )
+        if door != Door.RULE:  # rules' changes raise no events (tend.status.events)
+            customer_event(customer.pk, RuleTrigger.STATE_ENTERED)
+    # The follow-up due date follows the grade (S7).
+    cadence.after_state_change(customer.pk, leaving.state if leaving else None, target)
     return change
 
 
@@ -352,7 +370,7 @@ def _pending(request: TransitionRequest) -> TransitionRequest:
 
 
 def _may_decide(actor: User, request: TransitionRequest) -> None:
-    if not _has_role(actor, request.transition.approval_role):
+    if not has_role(actor, request.transition.approval_role):
         raise PermissionDenied(
             _("Only a %(role)s may decide this move.")
             % {"role": Role(request.transition.approval_role).label}
@@ -415,7 +433,7 @@ def reject_request(*, actor: User, request: TransitionRequest, comment: str, at=
 def tick_step(*, actor: User, customer: Customer, step: ChecklistStep, at=None) -> ChecklistTick:
     if not _may_act_on(actor, customer):
         raise PermissionDenied(_("You cannot change this customer."))
-    if step.tick_role and not _has_role(actor, step.tick_role):
+    if step.tick_role and not has_role(actor, step.tick_role):
         raise PermissionDenied(
             _("Only a %(role)s may tick “%(step)s”.")
             % {"role": Role(step.tick_role).label, "step": step.label}
@@ -431,3 +449,42 @@ def untick_step(*, actor: User, customer: Customer, step: ChecklistStep) -> None
     if not _may_act_on(actor, customer):
         raise PermissionDenied(_("You cannot change this customer."))
     ChecklistTick.objects.filter(customer=customer, step=step).delete()
+
+
+# --- notifications ------------------------------------------------------------------------------
+
+
+def mark_notifications_read(*, actor: User, at=None) -> int:
+    """Every unread notification of the actor, read now; how many."""
+    from tend.status.models import Notification
+
+    return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(
+        read_at=at or timezone.now()
+    )
+
+
+# --- inbound events ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_inbound_event(*, actor: User, customer: Customer, name: str) -> None:
+    """An event from outside (a device alert, a product sign-in …) for the customer: kept in
+    its history, and its inbound-event rules evaluated after the commit."""
+    from tend.audit.actions import record_change
+    from tend.audit.models import AuditAction
+
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ValidationFailed(
+            field_errors={"name": [_("Name the event, in at most 100 characters.")]}
+        )
+    if not _may_act_on(actor, customer):
+        raise PermissionDenied(_("You cannot change this customer."))
+    record_change(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=customer,
+        customer_id=customer.pk,
+        note=_("Inbound event: %(name)s") % {"name": name},
+    )
+    customer_event(customer.pk, RuleTrigger.INBOUND_EVENT)

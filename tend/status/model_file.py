@@ -12,6 +12,8 @@
             category: open
             color: "#6e7781"
             guidance: {definition: {zh: …, en: …}, goal: …, methods: …, tools: …}
+            follow_up_days: 7        # follow up at least every 7 days while in this state
+                                     # (S7; one dimension may have these: the grade)
         transitions:
           - {from: lead, to: prospect, guard: "valid_activities >= 3"}
           - to: churned              # no "from": from any state, or none
@@ -29,6 +31,9 @@
         actions: [{type: set_state, dimension: lifecycle, state: prospect}]
         priority: 10               # lower runs first (default 100)
         enabled: true              # default
+    health:                        # the health score's weights, 0–100 (tend.status.health);
+      weights: {contact_recency: 20, open_tickets: 10}   # indicators not named: default;
+                                   # no health section: the weights stay as they are
 
 A file is checked whole before anything is applied: every problem is listed with its line
 (and, inside a condition, its column), and a file with any problem changes nothing. Applying
@@ -46,7 +51,9 @@ from django.utils.translation import gettext as _
 from tend.accounts.models import Role
 from tend.audit.actions import record_change
 from tend.audit.models import AuditAction
-from tend.status import conditions
+from tend.customers.models import Customer
+from tend.status import conditions, health
+from tend.status.cadence import refresh_follow_up_due
 from tend.status.facts import ModelView, signatures
 from tend.status.models import (
     ChecklistStep,
@@ -100,6 +107,7 @@ class StateSpec:
     category: str
     color: str
     guidance: dict  # {"definition_zh": …, …}
+    follow_up_days: int | None = None
 
 
 @dataclass
@@ -130,6 +138,8 @@ class RuleSpec:
 class ModelSpec:
     dimensions: list[DimensionSpec]
     rules: list[RuleSpec] = field(default_factory=list)
+    # {indicator: weight}, every indicator; None: the file has no health section.
+    health: dict[str, int] | None = None
 
 
 # --- reading and checking ----------------------------------------------------------------------
@@ -255,7 +265,9 @@ def parse_model(text: str) -> ModelSpec:
     reader = _Reader()
     if root is None:
         raise ModelFileErrors([_("The file is empty.")])
-    top = reader.mapping(root, {"dimensions", "rules", "version"}, {"dimensions"}, _("the file"))
+    top = reader.mapping(
+        root, {"dimensions", "rules", "version", "health"}, {"dimensions"}, _("the file")
+    )
     specs: list[DimensionSpec] = []
     dimension_nodes = reader.sequence(top.get("dimensions"), "dimensions") if top else []
     seen_dimensions = set()
@@ -268,15 +280,17 @@ def parse_model(text: str) -> ModelSpec:
     facts = signatures(view)
     for spec, node in zip(specs, dimension_nodes, strict=False):
         _check_guards(reader, spec, node, facts)
+    _check_cadence(reader, specs, dimension_nodes)
     rules = []
     seen_rules: set[str] = set()
     for node in reader.sequence(top.get("rules") if top else None, "rules"):
         rule = _rule(reader, node, specs, facts, seen_rules)
         if rule is not None:
             rules.append(rule)
+    weights = health.read_section(reader, top.get("health") if top else None)
     if reader.problems:
         raise ModelFileErrors(reader.problems)
-    return ModelSpec(specs, rules)
+    return ModelSpec(specs, rules, weights)
 
 
 def _rule(reader: _Reader, node, dimensions: list[DimensionSpec], facts, seen: set):
@@ -303,34 +317,9 @@ def _rule(reader: _Reader, node, dimensions: list[DimensionSpec], facts, seen: s
     states = {spec.key: (spec.exclusive, {s.key for s in spec.states}) for spec in dimensions}
     actions = []
     for action_node in reader.sequence(found.get("actions"), "actions"):
-        action = reader.mapping(
-            action_node,
-            {"type", "dimension", "state"},
-            {"type", "dimension", "state"},
-            _("an action"),
-        )
-        if action is None:
-            continue
-        kind = reader.choice(action.get("type"), "type", ["set_state", "remove_state"])
-        dimension = reader.text(action.get("dimension"), "dimension", limit=50)
-        state = reader.text(action.get("state"), "state", limit=50)
-        if dimension and dimension not in states:
-            reader.fail(
-                action.get("dimension"),
-                _("“%(key)s” is not a dimension of the file.") % {"key": dimension},
-            )
-        elif state and state not in states.get(dimension, (True, set()))[1]:
-            reader.fail(
-                action.get("state"),
-                _("“%(state)s” is not a state of %(dimension)s.")
-                % {"state": state, "dimension": dimension},
-            )
-        elif kind == "remove_state" and states[dimension][0]:
-            reader.fail(
-                action_node,
-                _("A state of %(dimension)s is replaced, not removed.") % {"dimension": dimension},
-            )
-        actions.append({"type": kind, "dimension": dimension, "state": state})
+        action = _action(reader, action_node, states)
+        if action is not None:
+            actions.append(action)
     if not actions and found.get("actions") is not None:
         reader.fail(found.get("actions"), _("A rule needs at least one action."))
     priority_node = found.get("priority")
@@ -351,6 +340,74 @@ def _rule(reader: _Reader, node, dimensions: list[DimensionSpec], facts, seen: s
         priority=priority,
         enabled=reader.boolean(found.get("enabled"), "enabled", True),
     )
+
+
+# The entries each kind of action takes (required, optional); see tend.status.rule_actions.
+ACTION_ENTRIES = {
+    "set_state": ({"dimension", "state"}, set()),
+    "remove_state": ({"dimension", "state"}, set()),
+    "lock": (set(), set()),
+    "unlock": (set(), {"state"}),
+    "add_tag": ({"tag"}, set()),
+    "remove_tag": ({"tag"}, set()),
+    "assign_owner": ({"user"}, set()),
+    "assign_team": ({"team"}, set()),
+    "return_to_pool": (set(), set()),
+    "create_task": ({"title"}, {"assignee", "due_in_days", "kind"}),
+    "notify": ({"message"}, {"to"}),
+    "webhook": ({"url"}, set()),
+}
+
+
+def _action(reader: _Reader, node, states: dict) -> dict | None:
+    """One action of a rule, checked against the file's dimensions (state moves) or the
+    database (users, teams: tend.status.rule_actions.action_problems)."""
+    from tend.status.rule_actions import action_problems
+
+    kind_node = None
+    if isinstance(node, yaml.MappingNode):
+        kind_node = next((v for k, v in node.value if getattr(k, "value", None) == "type"), None)
+    kind = reader.choice(kind_node, "type", list(ACTION_ENTRIES)) if kind_node else ""
+    required, optional = ACTION_ENTRIES.get(kind, (set(), set()))
+    found = reader.mapping(
+        node, {"type"} | required | optional, {"type"} | required, _("an action")
+    )
+    if found is None or not kind:
+        return None
+    action = {"type": kind}
+    for name in sorted(required | optional):
+        if name not in found:
+            continue
+        if name == "due_in_days":
+            text = reader.text(found[name], name, limit=6)
+            if not text.isdigit():
+                reader.fail(found[name], _("due_in_days must be a whole number."))
+                continue
+            action[name] = int(text)
+        else:
+            action[name] = reader.text(found[name], name, limit=500)
+    if kind in ("set_state", "remove_state"):
+        dimension, state = action.get("dimension", ""), action.get("state", "")
+        if dimension and dimension not in states:
+            reader.fail(
+                found.get("dimension"),
+                _("“%(key)s” is not a dimension of the file.") % {"key": dimension},
+            )
+        elif state and state not in states.get(dimension, (True, set()))[1]:
+            reader.fail(
+                found.get("state"),
+                _("“%(state)s” is not a state of %(dimension)s.")
+                % {"state": state, "dimension": dimension},
+            )
+        elif kind == "remove_state" and states[dimension][0]:
+            reader.fail(
+                node,
+                _("A state of %(dimension)s is replaced, not removed.") % {"dimension": dimension},
+            )
+    elif kind not in ("lock", "unlock"):
+        for problem in action_problems(action):
+            reader.fail(node, problem)
+    return action
 
 
 def _dimension(reader: _Reader, node, seen: set) -> DimensionSpec | None:
@@ -408,7 +465,10 @@ def _dimension(reader: _Reader, node, seen: set) -> DimensionSpec | None:
 
 def _state(reader: _Reader, node) -> StateSpec | None:
     found = reader.mapping(
-        node, {"key", "label", "category", "color", "guidance"}, {"key", "label"}, _("a state")
+        node,
+        {"key", "label", "category", "color", "guidance", "follow_up_days"},
+        {"key", "label"},
+        _("a state"),
     )
     if found is None:
         return None
@@ -436,7 +496,51 @@ def _state(reader: _Reader, node) -> StateSpec | None:
         ),
         color=color,
         guidance=guidance,
+        follow_up_days=_follow_up_days(reader, found.get("follow_up_days")),
     )
+
+
+MAX_FOLLOW_UP_DAYS = 3660
+
+
+def _follow_up_days(reader: _Reader, node) -> int | None:
+    if node is None or (isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")):
+        return None
+    text = reader.text(node, "follow_up_days", limit=6)
+    if text.isdigit() and 1 <= int(text) <= MAX_FOLLOW_UP_DAYS:
+        return int(text)
+    reader.fail(
+        node,
+        _("follow_up_days must be a whole number of days from 1 to %(most)s.")
+        % {"most": MAX_FOLLOW_UP_DAYS},
+    )
+    return None
+
+
+def _check_cadence(reader: _Reader, specs: list[DimensionSpec], nodes) -> None:
+    """Follow-up cadences belong to one exclusive dimension, the grade: a customer has one
+    grade, so one cadence."""
+    with_cadence = [
+        (spec, node)
+        for spec, node in zip(specs, nodes, strict=False)
+        if any(state.follow_up_days is not None for state in spec.states)
+    ]
+    for spec, node in with_cadence:
+        if not spec.exclusive:
+            reader.fail(
+                node,
+                _("%(dimension)s has follow-up cadences, so it must be one state at a time.")
+                % {"dimension": spec.key},
+            )
+    for spec, node in with_cadence[1:]:
+        reader.fail(
+            node,
+            _(
+                "Only one dimension may have follow-up cadences: %(first)s has them, "
+                "so %(dimension)s may not."
+            )
+            % {"first": with_cadence[0][0].key, "dimension": spec.key},
+        )
 
 
 def _transition(reader: _Reader, node, dimension: str, state_keys: set) -> TransitionSpec | None:
@@ -526,6 +630,7 @@ def apply_model(*, actor, specs: ModelSpec) -> dict:
         record_change(actor=actor, action=action, instance=record, changes=changes or {})
 
     kept_dimensions = []
+    cadence_changed: list[int] = []
     for order, spec in enumerate(specs.dimensions):
         dimension = Dimension.objects.filter(key=spec.key).first()
         values = {
@@ -543,7 +648,7 @@ def apply_model(*, actor, specs: ModelSpec) -> dict:
             dimension.save()
             note(AuditAction.UPDATE, dimension, changes)
         kept_dimensions.append(dimension.pk)
-        states = _apply_states(dimension, spec, note, problems)
+        states = _apply_states(dimension, spec, note, problems, cadence_changed)
         _apply_transitions(dimension, spec, states, note, problems)
     for dimension in Dimension.objects.exclude(pk__in=kept_dimensions):
         if _in_use(Q(dimension=dimension)):
@@ -555,8 +660,17 @@ def apply_model(*, actor, specs: ModelSpec) -> dict:
         note(AuditAction.DELETE, dimension)
         dimension.delete()
     _apply_rules(specs.rules, note)
+    health.apply_section(specs.health, note)
     if problems:
         raise ModelFileErrors(problems)
+    if cadence_changed:
+        refresh_follow_up_due(
+            Customer.objects.filter(
+                pk__in=CustomerState.objects.filter(state_id__in=cadence_changed).values(
+                    "customer_id"
+                )
+            )
+        )
     return counts
 
 
@@ -593,7 +707,9 @@ def _in_use(condition: Q) -> bool:
     )
 
 
-def _apply_states(dimension, spec, note, problems) -> dict[str, State]:
+def _apply_states(dimension, spec, note, problems, cadence_changed) -> dict[str, State]:
+    """The dimension's states made the file's; `cadence_changed` gets the states whose
+    customers' follow-up due dates must be computed again."""
     states = {state.key: state for state in State.objects.filter(dimension=dimension)}
     for order, state_spec in enumerate(spec.states):
         values = {
@@ -602,6 +718,7 @@ def _apply_states(dimension, spec, note, problems) -> dict[str, State]:
             "category": state_spec.category,
             "color": state_spec.color,
             "order": order,
+            "follow_up_days": state_spec.follow_up_days,
             **{name: state_spec.guidance.get(name, "") for name in GUIDANCE_FIELDS},
         }
         state = states.get(state_spec.key)
@@ -612,6 +729,8 @@ def _apply_states(dimension, spec, note, problems) -> dict[str, State]:
         elif changes := _update(state, values):
             state.save()
             note(AuditAction.UPDATE, state, changes)
+            if {"follow_up_days", "order"} & set(changes):
+                cadence_changed.append(state.pk)
     wanted = {state_spec.key for state_spec in spec.states}
     for key, state in list(states.items()):
         if key in wanted:
@@ -727,6 +846,8 @@ def export_model() -> str:
             }
             if guidance:
                 state_entry["guidance"] = guidance
+            if state.follow_up_days is not None:
+                state_entry["follow_up_days"] = state.follow_up_days
             entry["states"].append(state_entry)
         transitions = (
             Transition.objects.filter(dimension=dimension)
@@ -750,7 +871,7 @@ def export_model() -> str:
     ]
     header = "# Tend status model (状态模型). Edit and import with `tend status import-model`.\n"
     return header + yaml.safe_dump(
-        {"version": 1, "dimensions": dimensions, "rules": rules},
+        {"version": 1, "dimensions": dimensions, "rules": rules, "health": health.export_section()},
         allow_unicode=True,
         sort_keys=False,
         width=100,

@@ -79,6 +79,10 @@ class State(Guided):
         default="#1f6feb",
         validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$")],
     )
+    # Days between follow-ups for a customer in this state (S7: grade A daily … E yearly);
+    # empty: none. The one dimension whose states carry a cadence is the grade dimension
+    # (tend.status.cadence), so no code needs to know it by its key.
+    follow_up_days = models.PositiveIntegerField(_("follow up every (days)"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("state")
@@ -287,7 +291,8 @@ class TransitionRequest(models.Model):
 
 
 class RuleTrigger(models.TextChoices):
-    SCHEDULE = "schedule", _("on a schedule")
+    SCHEDULE = "schedule", _("every night")
+    WEEKLY = "weekly", _("every Monday night")
     ACTIVITY_LOGGED = "activity_logged", _("an activity is logged")
     ORDER_RECORDED = "order_recorded", _("an order is recorded")
     PAYMENT_RECORDED = "payment_recorded", _("a payment is recorded")
@@ -358,6 +363,98 @@ class CustomerFacts(models.Model):
     f_score = models.PositiveSmallIntegerField(null=True)
     m_score = models.PositiveSmallIntegerField(null=True)
     rfm_segment = models.CharField(max_length=20, blank=True)
+    # Average ticket satisfaction (1–5) given in the last 365 days; None without any.
+    ticket_satisfaction = models.FloatField(null=True)
+    # The BG/NBD summary of the customer's orders up to the refresh (days with orders, not
+    # orders: two orders on one day are one purchase), None without orders: x repeat
+    # purchase days, t_x days from the first order to the last, T days from the first order
+    # to the refresh's day.
+    repeat_order_days = models.IntegerField(null=True)
+    days_first_to_last_order = models.IntegerField(null=True)
+    days_since_first_order = models.IntegerField(null=True)
+    # From the model last fitted on every customer (BgNbdFit): the probability the customer
+    # is still buying, and the orders (order days) it is expected to place in 90 days.
+    p_alive = models.FloatField(null=True)
+    expected_orders_90d = models.FloatField(null=True)
+    # 0–100, the weighted indicators of tend.status.health; None when none is known.
+    health_score = models.FloatField(null=True)
 
     def __str__(self) -> str:
         return f"facts of {self.customer_id}"
+
+
+class BgNbdFit(models.Model):
+    """The BG/NBD parameters fitted on every customer's orders by a full facts refresh
+    (tend.status.bgnbd, time in days), kept so that one customer's refresh predicts with
+    them and so that an administrator can see what the P(alive) figures rest on. One row per
+    full refresh; the newest counts."""
+
+    fitted_at = models.DateTimeField()
+    customers = models.IntegerField()  # customers with orders, the population fitted
+    r = models.FloatField()
+    alpha = models.FloatField()
+    a = models.FloatField()
+    b = models.FloatField()
+    # Mean log-likelihood per customer at the optimum.
+    log_likelihood = models.FloatField()
+    converged = models.BooleanField()
+
+    class Meta:
+        ordering = ["-fitted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"r={self.r:.3f} α={self.alpha:.3f} a={self.a:.3f} b={self.b:.3f}"
+
+
+class HealthWeight(models.Model):
+    """An administrator's weight for one health indicator (tend.status.health.INDICATORS),
+    set through the status model file's `health` section; an indicator without a row has
+    its default weight."""
+
+    indicator = models.CharField(max_length=50, unique=True)
+    weight = models.PositiveSmallIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.indicator}: {self.weight}"
+
+
+class RuleFiring(models.Model):
+    """A rule whose first action moves no state (a task, a tag, a webhook…) fires once for a
+    customer when its condition comes to hold, not on every run while it holds; the row is
+    removed when the condition stops holding, so the rule may fire again later."""
+
+    rule_key = models.CharField(max_length=100)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rule_key", "customer"], name="rule_fires_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_key}: {self.customer_id}"
+
+
+class Notification(models.Model):
+    """A message a rule leaves for a person (the notify action): read on the notifications
+    page, marked read there."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    rule_key = models.CharField(max_length=100, blank=True)
+    message = models.CharField(max_length=500)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox")
+        ]
+
+    def __str__(self) -> str:
+        return self.message

@@ -6,7 +6,8 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from tend.customers.models import Customer
@@ -202,3 +203,38 @@ def visible_pending_requests(user):
         .select_related("transition")
         .order_by("requested_at", "id")
     )
+
+
+def customers_where(condition_text: str, now=None) -> RawSQL:
+    """The ids of the customers a condition over facts holds for, as a subquery for a
+    list's filter (compiled to SQL once, the same as a rule's). A mistake raises
+    ValidationFailed with its position, in the user's language."""
+    from django.db import connection
+
+    from tend.core.errors import ValidationFailed
+    from tend.status import conditions
+    from tend.status.facts import fact_sql, signatures
+
+    try:
+        condition = conditions.parse(condition_text, signatures())
+    except conditions.ConditionErrors as errors:
+        messages = [str(error) for error in errors.errors]
+        raise ValidationFailed(" ".join(messages), field_errors={"condition": messages}) from None
+    vendor, now = connection.vendor, now or timezone.now()
+    where, params = conditions.to_sql(condition, lambda fact: fact_sql(fact, vendor, now))
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    return RawSQL(f"SELECT customer.id FROM {table} AS customer WHERE {where}", params)
+
+
+def notifications_for(user, *, limit: int = 100):
+    """The user's notifications, unread first, newest first; and how many are unread."""
+    from tend.status.models import Notification
+
+    mine = Notification.objects.filter(recipient=user)
+    unread = mine.filter(read_at__isnull=True).count()
+    rows = list(
+        mine.select_related("customer").order_by(
+            F("read_at").asc(nulls_first=True), "-created_at", "-id"
+        )[:limit]
+    )
+    return rows, unread

@@ -5,8 +5,9 @@ import functools
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
+from django.shortcuts import render
 
-from tend.core.errors import NotFound
+from tend.core.errors import CustomerLocked, NotFound
 
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
@@ -18,7 +19,8 @@ def public(view):
 
 
 def signed_in(view):
-    """The user must be signed in; NotFound raised by a selector becomes a 404."""
+    """The user must be signed in; NotFound raised by a selector becomes a 404, and a
+    customer locked for the user (跟进中) the "locked" page, 403."""
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -28,6 +30,13 @@ def signed_in(view):
             return view(request, *args, **kwargs)
         except NotFound as exc:
             raise Http404() from exc
+        except CustomerLocked as exc:
+            return render(
+                request,
+                "web/customers/locked.html",
+                {"locked": exc, "customer": exc.customer},
+                status=403,
+            )
 
     wrapper.access = SIGNED_IN
     return wrapper

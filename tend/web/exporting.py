@@ -40,6 +40,21 @@ def yes_no(value: bool) -> str:
     return _("Yes") if value else _("No")
 
 
+def hidden_when_locked(columns: list[ExportColumn], shown: tuple[int, ...]) -> list[ExportColumn]:
+    """`columns` for customers marked `locked` (tend.customers.selectors.marked_locked): a
+    customer locked for the reader keeps the columns at the positions `shown` (its id, name,
+    owner) and has every other cell empty, plus a last column saying it is locked."""
+
+    def guarded(read):
+        return lambda customer: "" if customer.locked else read(customer)
+
+    kept = [
+        column if index in shown else ExportColumn(column.label, guarded(column.value))
+        for index, column in enumerate(columns)
+    ]
+    return [*kept, ExportColumn(_("Locked"), lambda customer: yes_no(customer.locked))]
+
+
 def export_response(
     request, *, name: str, columns: list[ExportColumn], queryset: QuerySet | Iterable
 ):

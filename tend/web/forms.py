@@ -13,11 +13,13 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from tend.activities.inputs import ActivityInput, TaskInput
+from tend.activities.inputs import ActivityInput, FollowUpInput, TaskInput
 from tend.core.errors import TendError
 from tend.core.validators import display_phone
 from tend.customers.inputs import ContactInput, CustomerInput, CustomFieldDefinitionInput
 from tend.customers.models import CustomFieldType
+from tend.status.cadence import grade_states
+from tend.status.models import SetBy
 
 CUSTOM_FIELD_PREFIX = "cf_"
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -221,9 +223,12 @@ class ContactForm(DisplayForm):
 
 
 class ActivityForm(DisplayForm):
-    input_class = ActivityInput
+    """Logging a follow-up; with a customer, it asks for the customer's grade after it (S7),
+    the current one preselected."""
 
-    def __init__(self, *args, contacts=(), **kwargs):
+    input_class = FollowUpInput
+
+    def __init__(self, *args, contacts=(), customer=None, **kwargs):
         kwargs.setdefault(
             "initial",
             {"occurred_at": timezone.localtime().replace(second=0, microsecond=0), "kind": "call"},
@@ -234,6 +239,21 @@ class ActivityForm(DisplayForm):
             label=ActivityInput.base_fields["contact"].label,
             required=False,
             choices=[("", "—"), *((contact.pk, contact.name) for contact in contacts)],
+        )
+        grades = grade_states(customer) if customer is not None else []
+        if not grades or grades[0].dimension.set_by == SetBy.RULES:
+            del self.fields["grade"], self.fields["grade_reason"]
+            return
+        current = next((state.key for state in grades if state.held), "")
+        self.fields["grade"] = forms.ChoiceField(
+            label=FollowUpInput.base_fields["grade"].label,
+            required=False,
+            choices=[
+                *([] if current else [("", _("Not graded"))]),
+                *((state.key, state.label) for state in grades),
+            ],
+            initial=current,
+            help_text=_("The customer's grade after this follow-up."),
         )
 
 

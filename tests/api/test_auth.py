@@ -121,6 +121,8 @@ def test_the_document_lists_every_operation_with_an_id_and_a_tag():
         ("post", "/status/customers/{customer_id}"): ("changeCustomerStatus", ["status"]),
         ("post", "/status/requests/{request_id}/approve"): ("approveStatusRequest", ["status"]),
         ("post", "/status/requests/{request_id}/reject"): ("rejectStatusRequest", ["status"]),
+        ("post", "/status/customers/{customer_id}/events"): ("recordInboundEvent", ["status"]),
+        ("get", "/follow-ups"): ("listDueFollowUps", ["follow-ups"]),
         ("get", "/contracts"): ("listContracts", ["contracts"]),
         ("post", "/contracts"): ("createContract", ["contracts"]),
         ("get", "/contracts/{contract_id}"): ("getContract", ["contracts"]),

@@ -43,6 +43,7 @@ def test_create_read_update_delete(rep_api, rep):
     customer = Customer.objects.get(pk=body["id"])
     assert body == {
         "id": customer.pk,
+        "locked": False,
         "kind": "company",
         "name": "杭州云帆科技有限公司",
         "industry": "软件",

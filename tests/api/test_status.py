@@ -90,3 +90,35 @@ def test_another_rep_gets_404(customer, other_rep):
     )
     assert response.status_code == 404
     assert not StateChange.objects.filter(customer=customer).exists()
+
+
+def test_an_inbound_event_runs_the_inbound_rules_after_it_is_recorded(
+    call_as, rep, admin, django_capture_on_commit_callbacks
+):
+    from tend.audit.models import AuditEntry
+    from tend.status.models import CustomerState, Rule
+    from tests.factories import make_customer
+
+    Rule.objects.update(enabled=False)
+    Rule.objects.create(
+        key="device_alert",
+        label_zh="设备告警",
+        trigger="inbound_event",
+        condition="true",
+        actions=[{"type": "set_state", "dimension": "risk", "state": "service_suspended"}],
+        enabled=True,
+    )
+    customer = make_customer(rep, name="设备客户有限公司")
+    caller = call_as(rep)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = caller.post(f"/status/customers/{customer.pk}/events", {"name": "device_alert"})
+    assert response.status_code == 202, response.content
+    assert AuditEntry.objects.filter(
+        customer_id=customer.pk, note="Inbound event: device_alert"
+    ).exists()
+    # service_suspended needs a reason: the rule's label is its reason.
+    assert CustomerState.objects.get(customer=customer, dimension__key="risk").state.key == (
+        "service_suspended"
+    )
+    assert caller.post(f"/status/customers/{customer.pk}/events", {"name": ""}).status_code == 422
+    assert call_as(admin).post("/status/customers/999999/events", {"name": "x"}).status_code == 404

@@ -4,21 +4,17 @@ Python (the oracle); a run changes states through change_state under the rule's 
 run changes nothing, and rules that flip customers back and forth are reported."""
 
 import datetime
-import random
 
 import pytest
 from django.utils import timezone
 
 from tend.core.errors import ValidationFailed
-from tend.customers.models import Customer
 from tend.status.actions import change_state
-from tend.status.materialized import refresh_facts
 from tend.status.models import CustomerState, Dimension, Door, Rule, State, StateChange
 from tend.status.rules import check_rule, evaluate, holds_for, matching_customers, rule_problems
 from tests.factories import make_customer
 from tests.factories_orders import make_order
-from tests.factories_service import make_feedback, make_ticket
-from tests.factories_status import random_activities
+from tests.factories_status import random_customers
 
 NOW = timezone.now().replace(microsecond=0)
 
@@ -66,7 +62,8 @@ def test_a_rule_with_mistakes_is_refused_with_every_problem(db):
         "Column 1: Unknown fact “valid_activitys”.",
         "Action 1: “vip” is not a state of Lifecycle.",
         "Action 2: a state of Grade is replaced, not removed.",
-        "Action 3: the type must be one of: set_state, remove_state.",
+        "Action 3: the type must be one of: set_state, remove_state, lock, unlock, add_tag, "
+        "remove_tag, assign_owner, assign_team, return_to_pool, create_task, notify, webhook.",
     ]
     with pytest.raises(ValidationFailed):
         check_rule(bad)
@@ -75,50 +72,10 @@ def test_a_rule_with_mistakes_is_refused_with_every_problem(db):
 
 @pytest.fixture
 def customers(org, admin):
-    """Forty customers with random histories: valid and other activities, tickets,
-    complaints, states, some never contacted. The default model's rules are switched off:
-    each test runs the rules it names."""
+    """Forty customers with random histories (tests.factories_status.random_customers). The
+    default model's rules are switched off: each test runs the rules it names."""
     Rule.objects.update(enabled=False)
-    chance = random.Random(11)
-    made = []
-    for index in range(40):
-        customer = make_customer(
-            chance.choice([org.rep, org.branch_rep, org.other_rep]), name=f"客户{index}号有限公司"
-        )
-        random_activities(customer, admin, chance, NOW, days=200, most=4, valid=0.6)
-        if chance.random() < 0.7:
-            Customer.objects.filter(pk=customer.pk).update(
-                last_contact_at=NOW - datetime.timedelta(days=chance.randrange(1, 400)),
-                last_order_on=(NOW - datetime.timedelta(days=chance.randrange(1, 700))).date()
-                if chance.random() < 0.5
-                else None,
-            )
-        for _ in range(chance.randrange(0, 3)):
-            make_ticket(
-                customer, actor=admin, at=NOW - datetime.timedelta(days=chance.randrange(200))
-            )
-        if chance.random() < 0.3:
-            make_feedback(
-                customer,
-                actor=admin,
-                at=NOW - datetime.timedelta(days=chance.randrange(1, 150)),
-                kind="complaint",
-            )
-        if chance.random() < 0.6:
-            lifecycle(customer, chance.choice(["lead", "churned"]), admin)
-        for number in range(chance.randrange(0, 5)):
-            ordered_on = timezone.localdate(NOW) - datetime.timedelta(days=chance.randrange(1, 400))
-            make_order(
-                customer,
-                actor=admin,
-                number=f"SO-{index}-{number}",
-                amount=str(chance.randrange(100, 90000)),
-                ordered_on=ordered_on,
-                due_on=ordered_on + datetime.timedelta(days=chance.choice([15, 500])),
-            )
-        made.append(customer)
-    refresh_facts(NOW)
-    return made
+    return random_customers(org, admin, NOW, count=40, seed=11)
 
 
 CONDITIONS = [

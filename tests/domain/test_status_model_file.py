@@ -175,7 +175,10 @@ def test_a_state_with_customers_cannot_be_removed_and_the_whole_file_is_refused(
         value["states"] = [s for s in value["states"] if s["key"] != "ordinary"]
         value["transitions"] = [t for t in value["transitions"] if t["to"] != "ordinary"]
         data["rules"] = [
-            rule for rule in data["rules"] if rule["actions"][0]["state"] != "ordinary"
+            rule
+            for rule in data["rules"]
+            if not any(action.get("state") == "ordinary" for action in rule["actions"])
+            and "ordinary" not in rule["condition"]
         ]
 
     with pytest.raises(ModelFileErrors) as refused:
@@ -194,7 +197,7 @@ def test_the_default_rules_come_with_the_model_and_a_bad_rule_is_refused(db, adm
         "leads_after_three_valid_talks",
         "churned_after_a_year_without_orders",
     ]
-    assert Rule.objects.filter(enabled=True).count() == 8
+    assert Rule.objects.filter(enabled=True).count() == 19
     lead_rule = Rule.objects.get(key="leads_after_three_valid_talks")
     assert lead_rule.actions == [
         {"type": "set_state", "dimension": "lifecycle", "state": "prospect"}

@@ -2,9 +2,21 @@
 that an intruder must neither see nor decide, and states no intruder may change."""
 
 from tend.status.actions import change_state
-from tend.status.models import CustomerState, Dimension, Door, State, StateChange, TransitionRequest
+from tend.status.models import (
+    CustomerState,
+    Dimension,
+    Door,
+    Rule,
+    State,
+    StateChange,
+    TransitionRequest,
+)
 
-WEB_RECORDS = {"status/requests/": "status_request"}
+WEB_RECORDS = {
+    "status/requests/": "status_request",
+    # The status model's editor: administrators only, so a rule is no one else's to reach.
+    "settings/status/rules/": "status_rule",
+}
 API_RECORDS = {
     "/api/v1/status/requests/": "status_request",
     "/api/v1/status/customers/": "customer",
@@ -31,6 +43,7 @@ def build(victim, org, admin):
     transition.approval_role = "sales_manager"
     transition.save()
     victim.status_request = move("prospect", reason="秘密的状态变更理由").request
+    victim.status_rule = Rule.objects.order_by("pk").first()
 
 
 def state(victim):
@@ -42,4 +55,6 @@ def state(victim):
                 "status", "comment"
             )
         ),
+        list(Rule.objects.order_by("pk").values()),
+        list(State.objects.order_by("pk").values("key", "label_zh", "label_en")),
     )

@@ -188,8 +188,9 @@ def test_the_tab_reads_a_fixed_number_of_queries_however_long_the_history(
     few = queries_after(1)
     assert queries_after(12) == few
     # The page, the panels, and the rules' outlook: the enabled rules and the model's states,
-    # the customer's stored facts refreshed (two statements) and every fact read at once.
-    assert few <= 20
+    # the customer's stored facts refreshed (the health weights, two statements, the last
+    # BG/NBD fit to predict with, in a savepoint) and every fact read at once.
+    assert few <= 22
 
 
 def test_the_tab_explains_which_rules_could_move_the_customer_next(rep_client, customer):
@@ -255,3 +256,13 @@ def test_the_status_review_lists_waiting_moves_and_stale_states_the_user_may_see
     assert 'data-stale-count="1"' in rep_client.get("/status/review/?days=30").content.decode()
     assert 'data-stale-count="1"' not in rep_client.get("/status/review/?days=365").content.decode()
     assert rep_client.get("/status/review/?days=x").status_code == 200
+
+
+def test_the_tab_lists_every_plain_fact_with_its_value_and_description(rep_client, customer):
+    make_activity(customer, customer.owner, valid_communication=True)
+    page = tab(rep_client, customer)
+    assert 'id="customer-facts"' in page
+    assert "<code>valid_activities</code></dt><dd><strong>1</strong>" in page
+    assert "Valid communications" in page
+    # A fact with no value yet reads "unknown", not "None".
+    assert "<code>days_since_last_order</code></dt><dd><strong>unknown</strong>" in page

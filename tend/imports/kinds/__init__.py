@@ -11,6 +11,7 @@ from tend.imports.kinds.base import ChunkResult, ImportKind, RowError
 from tend.imports.kinds.contacts import ContactImport
 from tend.imports.kinds.customers import CustomerImport
 from tend.imports.kinds.orders import OrderImport, PaymentImport
+from tend.imports.kinds.states import StateImport
 
 KINDS: dict[str, type[ImportKind]] = {
     "customers": CustomerImport,
@@ -18,6 +19,7 @@ KINDS: dict[str, type[ImportKind]] = {
     "activities": ActivityImport,
     "orders": OrderImport,
     "payments": PaymentImport,
+    "customer_states": StateImport,
 }
 
 

@@ -12,6 +12,7 @@ from tend.activities.models import Activity
 from tend.customers.models import Customer
 from tend.imports.fields import ImportField, fields_from_form
 from tend.imports.kinds.base import LOOKUP_BATCH, KeyedChildImport
+from tend.status.cadence import refresh_follow_up_due
 
 ACTIVITY_ALIASES = {
     "kind": ("类型", "跟进方式", "方式", "type"),
@@ -101,11 +102,13 @@ class ActivityImport(KeyedChildImport):
 
     def after_write(self, customer_ids):
         """First and last contact and the next follow-up, recomputed for these customers in
-        one statement (as logging each activity by hand would have left them)."""
+        one statement, then their follow-up due date in another (as logging each activity
+        by hand would have left them)."""
         live = Activity.objects.filter(customer_id=OuterRef("pk"), deleted_at__isnull=True)
         ids = list(customer_ids)
         for start in range(0, len(ids), LOOKUP_BATCH):
-            Customer.objects.filter(pk__in_list=ids[start : start + LOOKUP_BATCH]).update(
+            batch = Customer.objects.filter(pk__in_list=ids[start : start + LOOKUP_BATCH])
+            batch.update(
                 first_contact_at=Subquery(
                     live.values("customer_id").annotate(first=Min("occurred_at")).values("first")
                 ),
@@ -119,3 +122,4 @@ class ActivityImport(KeyedChildImport):
                 ),
                 updated_at=timezone.now(),
             )
+            refresh_follow_up_due(batch)

@@ -17,7 +17,7 @@ from tend.audit.models import AuditAction, AuditEntry
 from tend.core.bulk import bulk_insert, datetime_text, next_id
 from tend.customers.inputs import CustomerInput
 from tend.customers.models import Customer
-from tend.customers.selectors import customer_scope
+from tend.customers.selectors import visible_customers
 from tend.imports.fields import ImportField
 
 AUDIT_COLUMNS = (
@@ -155,7 +155,7 @@ class CustomerChildImport(ImportKind):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.visible = Customer.objects.filter(customer_scope(self.actor), deleted_at__isnull=True)
+        self.visible = visible_customers(self.actor)  # none locked for the actor (跟进中)
 
     def reference_fields(self) -> list[ImportField]:
         converters = {

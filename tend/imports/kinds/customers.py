@@ -13,7 +13,7 @@ from tend.core.lookups import in_list_sql
 from tend.customers.inputs import CustomerInput
 from tend.customers.models import Customer, CustomerNameGram, Tag
 from tend.customers.search import gram_rows
-from tend.customers.selectors import customer_scope
+from tend.customers.selectors import visible_customers
 from tend.imports.fields import ImportField, fields_from_form
 from tend.imports.kinds.base import AUDIT_COLUMNS, LOOKUP_BATCH, ChunkResult, ImportKind, RowError
 
@@ -58,7 +58,7 @@ class CustomerImport(ImportKind):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.scope = Customer.objects.filter(customer_scope(self.actor), deleted_at__isnull=True)
+        self.scope = visible_customers(self.actor)  # none locked for the actor (跟进中)
         self._owners = None
         self._tags: dict[str, int] = {}
 

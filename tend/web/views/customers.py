@@ -1,6 +1,8 @@
 """Customer pages: the list (search, filters, sort, keyset pages), create, edit, the customer
 page with contacts, timeline, tasks and history, and the owner, delete buttons."""
 
+from dataclasses import replace
+
 from django.contrib import messages
 from django.db.models import prefetch_related_objects
 from django.http import Http404
@@ -33,8 +35,9 @@ from tend.customers.selectors import (
     customer_page,
     filter_customers,
 )
+from tend.status.selectors import customers_where
 from tend.web.access import signed_in
-from tend.web.exporting import export_query, export_response
+from tend.web.exporting import export_query, export_response, hidden_when_locked
 from tend.web.forms import ActivityForm, CustomerForm
 from tend.web.history import history_rows
 from tend.web.tabs import customer_tab, customer_tabs
@@ -75,6 +78,7 @@ def _filters_from(params) -> CustomerFilters:
         province=params.get("province", "").strip(),
         city=params.get("city", "").strip(),
         source=params.get("source", "").strip(),
+        condition=params.get("condition", "").strip()[:2000],
     )
 
 
@@ -93,10 +97,32 @@ def _filter_choices(user) -> dict:
     }
 
 
+EXPORTED_FACTS = [
+    ("health_score", gettext_lazy("Health score")),
+    ("rfm_segment", gettext_lazy("RFM segment")),
+    ("r_score", gettext_lazy("RFM recency score")),
+    ("f_score", gettext_lazy("RFM frequency score")),
+    ("m_score", gettext_lazy("RFM monetary score")),
+    ("revenue_365d", gettext_lazy("Revenue in 365 days")),
+    ("orders_365d", gettext_lazy("Orders in 365 days")),
+    ("p_alive", gettext_lazy("Probability still a customer (P(alive))")),
+    ("expected_orders_90d", gettext_lazy("Expected orders in 90 days")),
+    ("overdue_amount", gettext_lazy("Overdue amount")),
+]
+
+
+def _stored_fact(customer, name):
+    """A stored fact of the customer; empty before its first refresh."""
+    try:
+        return getattr(customer.facts, name)
+    except Customer.facts.RelatedObjectDoesNotExist:
+        return None
+
+
 def _customer_export_columns():
     from tend.imports.exports import ExportColumn
 
-    return [
+    columns = [
         ExportColumn(_("Id"), lambda c: c.pk),
         ExportColumn(_("Name"), lambda c: c.name),
         ExportColumn(_("Kind"), lambda c: c.get_kind_display()),
@@ -116,7 +142,15 @@ def _customer_export_columns():
         ExportColumn(_("Created"), lambda c: c.created_at),
         ExportColumn(_("Last contact"), lambda c: c.last_contact_at),
         ExportColumn(_("Next follow-up"), lambda c: c.next_follow_up_on),
+        # The stored facts (tend.status.materialized), as of their last refresh.
+        *(
+            ExportColumn(label, lambda c, name=name: _stored_fact(c, name))
+            for name, label in EXPORTED_FACTS
+        ),
     ]
+    # A customer locked for the reader: its id, name and owner only.
+    owner = next(i for i, column in enumerate(columns) if column.label == _("Owner"))
+    return hidden_when_locked(columns, shown=(0, 1, owner))
 
 
 def _listing(params) -> tuple[CustomerFilters, str]:
@@ -131,9 +165,13 @@ def _listing(params) -> tuple[CustomerFilters, str]:
 def customer_export(request):
     """The list as it is filtered and sorted, every page of it, as XLSX or CSV."""
     filters, ordering = _listing(request.GET)
+    try:
+        customers_where(filters.condition) if filters.condition else None
+    except ValidationFailed:
+        filters = replace(filters, condition="")
     customers = keyset_ordering(
         filter_customers(request.user, filters)
-        .select_related("owner", "team")
+        .select_related("owner", "team", "facts")
         .prefetch_related("tags"),
         ordering,
     )
@@ -148,13 +186,21 @@ def customer_list(request):
     filters, ordering = _listing(request.GET)
     cursor = request.GET.get("cursor") or None
     page_error = ""
+    condition_error = ""
+    if filters.condition:
+        try:
+            customers_where(filters.condition)
+        except ValidationFailed as error:
+            condition_error = error.message
+            filters = replace(filters, condition="")
     try:
         page = customer_page(user, filters, ordering=ordering, cursor=cursor, limit=PAGE_SIZE)
     except ValidationFailed:
         page_error = _("That page link is no longer valid, so the first page is shown.")
         cursor = None
         page = customer_page(user, filters, ordering=ordering, cursor=None, limit=PAGE_SIZE)
-    prefetch_related_objects(page.items, "tags")
+    # A customer locked for the reader shows its name and owner only: no tags to read.
+    prefetch_related_objects([c for c in page.items if not c.locked], "tags")
     count, more = capped_count(filter_customers(user, filters))
     context = {
         "page": page,
@@ -165,6 +211,7 @@ def customer_list(request):
         "ordering": ordering,
         "cursor": cursor,
         "page_error": page_error,
+        "condition_error": condition_error,
         "export_query": export_query(request.GET),
         "filtered": any(
             [
@@ -175,6 +222,7 @@ def customer_list(request):
                 filters.province,
                 filters.city,
                 filters.source,
+                filters.condition,
             ]
         ),
     }
@@ -295,7 +343,7 @@ def detail_context(request, customer, *, activity_form=None) -> dict:
         "contacts": contacts,
         "timeline": merged_timeline(customer.pk),
         "tabs": customer_tabs(),
-        "activity_form": activity_form or ActivityForm(contacts=contacts),
+        "activity_form": activity_form or ActivityForm(contacts=contacts, customer=customer),
         "tasks": list(customer_tasks(customer)[:TASKS_SHOWN]),
         "history": history_rows(history.items, definitions),
         "history_more": history.next_cursor is not None,

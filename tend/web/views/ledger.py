@@ -34,10 +34,11 @@ def choose_customer(request, *, title: str, url_name: str):
     query = request.GET.get("q", "").strip()[:100]
     customers = []
     if query:
+        # Not one locked for the user (跟进中): nothing can be recorded for it.
         customers = list(
-            filter_customers(request.user, CustomerFilters(query=query)).order_by("name", "id")[
-                :CUSTOMERS_OFFERED
-            ]
+            filter_customers(request.user, CustomerFilters(query=query))
+            .filter(locked=False)
+            .order_by("name", "id")[:CUSTOMERS_OFFERED]
         )
     return render(
         request,

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tend.core.errors import NotFound, TendError
+from tend.core.errors import NotFound, TendError, ValidationFailed
 from tend.core.ids import get_or_not_found
 from tend.customers.selectors import access_customer
 from tend.status.actions import (
@@ -19,6 +19,7 @@ from tend.status.actions import (
     tick_step,
     untick_step,
 )
+from tend.status.facts import FACTS
 from tend.status.models import ChecklistStep, Dimension, Door, State, TransitionRequest
 from tend.status.rules import rule_outlook
 from tend.status.selectors import (
@@ -35,11 +36,13 @@ from tend.web.views.common import redirect_with_error
 def customer_status_tab(request, customer) -> dict:
     """The Status tab's data (registered in tend.status.apps)."""
     panels = status_panels(customer)
-    outlook = rule_outlook(customer.pk)
+    fact_values: dict = {}
+    outlook = rule_outlook(customer.pk, facts=fact_values)
     for panel in panels:
         panel.rules = outlook.get(panel.dimension.pk, [])
     return {
         "panels": panels,
+        "facts": [(name, FACTS[name].description, value) for name, value in fact_values.items()],
         "history": customer_history(customer, limit=30),
         "user_role": request.user.role,
     }
@@ -135,3 +138,47 @@ def status_review(request):
             "review": stale_states(request.user, days),
         },
     )
+
+
+# --- bulk edit: every customer of a list's filters at once ------------------------------------
+
+
+@signed_in
+def status_bulk(request):
+    """Move the status of every customer the customer list's filters select (that the user
+    may change): the same checks and history as one move, counted by outcome."""
+    from tend.customers.selectors import detail_scope, filter_customers
+    from tend.status.bulk_moves import change_states_of
+    from tend.web.views.customers import _filters_from
+
+    filters = _filters_from(request.GET)
+    customers = filter_customers(request.user, filters).filter(detail_scope(request.user))
+    states = State.objects.select_related("dimension").order_by("dimension__order", "order", "id")
+    context = {"states": states, "query": request.GET.urlencode()}
+    try:
+        context["count"] = customers.count()
+    except ValidationFailed as error:  # a condition on facts with a mistake
+        context.update(count=0, error=error.message)
+        return render(request, "web/status/bulk.html", context)
+    if request.method == "POST":
+        try:
+            state = get_or_not_found(states, request.POST.get("state"))
+            outcome = change_states_of(
+                customers,
+                actor=request.user,
+                dimension=state.dimension,
+                state=state,
+                door=Door.BULK,
+                reason=request.POST.get("reason", ""),
+                remove=request.POST.get("remove") == "1",
+            )
+        except TendError as error:
+            context["error"] = error.message
+        else:
+            context.update(
+                outcome=outcome,
+                refusals=sorted(outcome.refused.items(), key=lambda item: -item[1]),
+                moved_to=state,
+                removed=request.POST.get("remove") == "1",
+            )
+    return render(request, "web/status/bulk.html", context)
