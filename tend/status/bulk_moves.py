@@ -468,7 +468,11 @@ def _write(dimension, target, *, from_state, actor, door, reason, rule_key, now)
     else:
         # Nothing is left (a tag-like state added): no join at all (SQLite would scan the
         # current states for every candidate to find that "ON 1 = 0" holds nowhere).
-        leaving = "LEFT JOIN (SELECT NULL AS state_id, NULL AS since) AS leaving ON 1 = 1"
+        since_type = "TIMESTAMP WITH TIME ZONE" if vendor == "postgresql" else "TEXT"
+        leaving = (
+            "LEFT JOIN (SELECT CAST(NULL AS BIGINT) AS state_id, "
+            f"CAST(NULL AS {since_type}) AS since) AS leaving ON 1 = 1"
+        )
     seconds = f"ROUND({seconds_between(vendor, at, 'leaving.since')})"
     empty = "'{}'::jsonb" if vendor == "postgresql" else "'{}'"
     before = _last_change_id()
