@@ -373,10 +373,9 @@ def _run(
 CHANGED_TABLE = "tend_status_changed"
 
 
-def _changed_scope(results: list[RuleResult]) -> str:
-    """The customers the last pass changed, in a temporary table, as a subquery: only they
-    can change again in the next pass (every other customer's facts and states are as the
-    last pass saw them)."""
+def _changed_scope(results: list[RuleResult], dimensions: set[int]) -> str | None:
+    """The customers the last pass moved on one of `dimensions`, in a temporary table, as a
+    subquery (None when there are none): only they can flip on them in the next pass."""
     on_commit = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute(
@@ -384,27 +383,48 @@ def _changed_scope(results: list[RuleResult]) -> str:
             f"(customer_id BIGINT PRIMARY KEY){on_commit}"
         )
         cursor.execute(f"DELETE FROM {CHANGED_TABLE}")
-        changed = sorted({change[0] for result in results for change in result.changes})
+        changed = sorted(
+            {
+                customer
+                for result in results
+                for customer, dimension, _from, _to in result.changes
+                if dimension in dimensions
+            }
+        )
+        if not changed:
+            return None
         cursor.executemany(
             f"INSERT INTO {CHANGED_TABLE} (customer_id) VALUES (%s)", [(id_,) for id_ in changed]
         )
     return f"SELECT customer_id FROM {CHANGED_TABLE}"
 
 
-def _rules_that_could_flip(rules: list[Rule]) -> list[Rule]:
-    """The rules a further pass must run to find flip-flops: those moving a dimension that
-    the rules pull two ways (two target states, or a state set and taken away). A dimension
-    only one rule state moves into cannot come back to a state it left, and actions that move
-    no state flip nothing."""
+def _torn_dimensions(rules: list[Rule]) -> set[int]:
+    """The dimensions the rules pull two ways — two target states of a one-at-a-time
+    dimension, or a state set and taken away — the only ones a customer can flip on: a
+    dimension only one state is moved into cannot come back to a state it left, and tags
+    only added are never taken back."""
     pulls: dict[int, set] = {}
-    moves: dict[str, set[int]] = {}
+    exclusive: dict[int, bool] = {}
     for rule in rules:
         for action, dimension, state in _targets(rule):
             if state is not None:
                 pulls.setdefault(dimension.pk, set()).add((action["type"], state.pk))
-                moves.setdefault(rule.key, set()).add(dimension.pk)
-    torn = {dimension for dimension, ways in pulls.items() if len(ways) > 1}
-    return [rule for rule in rules if moves.get(rule.key, set()) & torn]
+                exclusive[dimension.pk] = dimension.exclusive
+    return {
+        dimension
+        for dimension, ways in pulls.items()
+        if len(ways) > 1
+        and (exclusive[dimension] or any(kind != "set_state" for kind, _state in ways))
+    }
+
+
+def _rules_moving(rules: list[Rule], dimensions: set[int]) -> list[Rule]:
+    return [
+        rule
+        for rule in rules
+        if any(state is not None and dim.pk in dimensions for _a, dim, state in _targets(rule))
+    ]
 
 
 def _reads_stored_facts(rule: Rule) -> bool:
@@ -461,10 +481,15 @@ def _evaluate(rules, now, dry_run, customer_ids, sample, read_fact) -> Evaluatio
             refresh_facts(now, customer_ids=customer_ids)
         results = _run(chosen, rules, now, customer_ids, read_fact=read_fact, sample=sample)
         passes = [results]
-        pulling = _rules_that_could_flip(rules)
+        # Further passes only where a flip can happen: the rules pulling a dimension two ways,
+        # for the customers the last pass moved on such a dimension.
+        torn = _torn_dimensions(rules)
+        pulling = _rules_moving(rules, torn)
         with transaction.atomic():
-            while pulling and len(passes) < MAX_PASSES and any(r.changes for r in passes[-1]):
-                scope = _changed_scope(passes[-1])
+            while pulling and len(passes) < MAX_PASSES:
+                scope = _changed_scope(passes[-1], torn)
+                if scope is None:
+                    break
                 passes.append(_run(chosen, pulling, now, customer_ids, scope, read_fact=read_fact))
             transaction.set_rollback(True)
         chosen.empty = False  # the rollback brought back whatever the first pass left
