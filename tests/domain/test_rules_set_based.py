@@ -118,6 +118,18 @@ def both_ways(run_engine, run_oracle):
     return results
 
 
+# Actions that move no state: a rule starting with one fires once while its condition holds.
+OTHER_ACTIONS = [
+    {"type": "add_tag", "tag": "规则标签"},
+    {"type": "create_task", "title": "回访", "assignee": "owner", "due_in_days": 2},
+    {"type": "create_task", "title": "经理关注", "assignee": "owner_manager"},
+    {"type": "create_task", "title": "财务核对", "assignee": "role:sales_manager"},
+    {"type": "notify", "message": "请关注", "to": "owner"},
+    {"type": "lock"},
+    {"type": "unlock"},
+]
+
+
 def random_rule(chance: random.Random, index: int) -> Rule:
     condition = chance.choice(CONDITIONS)
     if chance.random() < 0.4:
@@ -126,6 +138,9 @@ def random_rule(chance: random.Random, index: int) -> Rule:
         {"type": kind, "dimension": dimension, "state": state}
         for kind, dimension, state in chance.sample(ACTIONS, chance.choice([1, 1, 2]))
     ]
+    if chance.random() < 0.4:
+        other = dict(chance.choice(OTHER_ACTIONS))
+        actions.insert(chance.randrange(len(actions) + 1), other)
     return Rule(key=f"rule-{index}", label_zh=f"规则{index}", condition=condition, actions=actions)
 
 
@@ -152,6 +167,8 @@ def test_the_engine_writes_what_the_oracle_writes_on_random_rules(world, seed, c
     assert engine["states"] == oracle["states"]
     assert engine["requests"] == oracle["requests"]
     assert engine["ticks"] == oracle["ticks"]
+    for kind in ("tasks", "notifications", "tags", "firings"):
+        assert engine[kind] == oracle[kind], kind
 
 
 def test_the_random_world_exercises_every_kind_of_outcome(world):
