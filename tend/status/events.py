@@ -26,7 +26,11 @@ def customers_event(customer_ids: list[int], trigger: str) -> None:
     def enqueue():
         from tend.status.tasks import evaluate_customers
 
-        evaluate_customers(list(customer_ids), trigger)
+        # No job when no enabled rule listens (one small query instead of a queued job).
+        if Rule.objects.filter(
+            enabled=True, trigger__in={trigger, RuleTrigger.STATE_ENTERED}
+        ).exists():
+            evaluate_customers(list(customer_ids), trigger)
 
     transaction.on_commit(enqueue)
 

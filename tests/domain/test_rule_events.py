@@ -125,3 +125,23 @@ def test_the_nightly_job_runs_scheduled_and_payment_overdue_rules_not_event_ones
         )
     evaluate_nightly_rules.call_local()
     assert held(lead, "time_window") == {"peak_season", "renewal_window"}
+
+
+def test_no_job_is_queued_when_no_enabled_rule_listens(
+    lead, admin, django_capture_on_commit_callbacks
+):
+    from unittest import mock
+
+    with (
+        mock.patch("tend.status.tasks.evaluate_customers") as queued,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        make_activity(lead, admin, valid_communication=True)
+    assert queued.call_count == 0
+    Rule.objects.filter(key="leads_after_three_valid_talks").update(enabled=True)
+    with (
+        mock.patch("tend.status.tasks.evaluate_customers") as queued,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        make_activity(lead, admin, valid_communication=True)
+    queued.assert_called_once_with([lead.pk], "activity_logged")
