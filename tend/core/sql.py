@@ -28,6 +28,21 @@ def moment_parameter(vendor: str) -> str:
     return "CAST(%s AS TIMESTAMP WITH TIME ZONE)" if vendor == "postgresql" else "%s"
 
 
+def moment_sql(vendor: str, value: datetime.datetime) -> tuple[str, list]:
+    """A moment as SQL with its parameter."""
+    return moment_parameter(vendor), [moment(value)]
+
+
+def day_parameter(vendor: str) -> str:
+    """The placeholder for a date parameter (connection.ops.adapt_datefield_value), typed."""
+    return "CAST(%s AS DATE)" if vendor == "postgresql" else "%s"
+
+
+def day_sql(vendor: str, value: datetime.date) -> tuple[str, list]:
+    """A date as SQL with its parameter."""
+    return day_parameter(vendor), [connection.ops.adapt_datefield_value(value)]
+
+
 def quoted_table(model) -> str:
     """A model's table name, quoted for hand-written SQL."""
     return connection.ops.quote_name(model._meta.db_table)
@@ -45,3 +60,11 @@ def fetch(sql: str, params=()) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, list(params))
         return cursor.fetchall()
+
+
+def empty_temporary_table(name: str, columns: str) -> None:
+    """A temporary table of this connection, created if missing and emptied: PostgreSQL
+    drops it when the transaction commits, SQLite keeps it for the connection."""
+    on_commit = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
+    execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({columns}){on_commit}")
+    execute(f"DELETE FROM {name}")

@@ -28,14 +28,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from tend.activities.models import Activity
 from tend.core.errors import ValidationFailed
-from tend.core.sql import days_between, moment, moment_parameter
+from tend.core.sql import day_sql, days_between, moment_sql, quoted_table
 from tend.orders.models import Order
 from tend.service.models import Feedback, FeedbackKind
 from tend.status import conditions
@@ -54,33 +54,20 @@ JOB_SECONDS = 24 * 3600  # how long a backtest's result stays readable
 # --- facts as of a past moment ------------------------------------------------------------------
 
 
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _at(vendor: str, at: datetime.datetime) -> tuple[str, list]:
-    return moment_parameter(vendor), [moment(at)]
-
-
-def _day(vendor: str, day: datetime.date) -> tuple[str, list]:
-    placeholder = "CAST(%s AS DATE)" if vendor == "postgresql" else "%s"
-    return placeholder, [connection.ops.adapt_datefield_value(day)]
-
-
 def _activities(*, valid: bool = False, days: int | None = None) -> Callable:
     """Activities that happened up to the moment (valid ones; within `days` before it)."""
 
     def sql(arguments, vendor, at):
-        upto, params = _at(vendor, at)
+        upto, params = moment_sql(vendor, at)
         where = f"record.occurred_at <= {upto}"
         if valid:
             where += " AND record.valid_communication"
         if days is not None:
-            since, since_params = _at(vendor, at - datetime.timedelta(days=days))
+            since, since_params = moment_sql(vendor, at - datetime.timedelta(days=days))
             where += f" AND record.occurred_at >= {since}"
             params += since_params
         return (
-            f"(SELECT COUNT(*) FROM {_table(Activity)} AS record "
+            f"(SELECT COUNT(*) FROM {quoted_table(Activity)} AS record "
             "WHERE record.customer_id = customer.id AND record.deleted_at IS NULL "
             f"AND {where})",
             params,
@@ -90,10 +77,10 @@ def _activities(*, valid: bool = False, days: int | None = None) -> Callable:
 
 
 def _days_since_last_contact(arguments, vendor, at):
-    end, params = _at(vendor, at)
-    upto, upto_params = _at(vendor, at)
+    end, params = moment_sql(vendor, at)
+    upto, upto_params = moment_sql(vendor, at)
     last = (
-        f"(SELECT MAX(record.occurred_at) FROM {_table(Activity)} AS record "
+        f"(SELECT MAX(record.occurred_at) FROM {quoted_table(Activity)} AS record "
         "WHERE record.customer_id = customer.id AND record.deleted_at IS NULL "
         f"AND record.occurred_at <= {upto})"
     )
@@ -106,10 +93,10 @@ def _orders_between(expression: str, newer_than: int, older_than: int = 0) -> Ca
 
     def sql(arguments, vendor, at):
         day = timezone.localdate(at)
-        after, params = _day(vendor, day - datetime.timedelta(days=newer_than))
-        upto, upto_params = _day(vendor, day - datetime.timedelta(days=older_than))
+        after, params = day_sql(vendor, day - datetime.timedelta(days=newer_than))
+        upto, upto_params = day_sql(vendor, day - datetime.timedelta(days=older_than))
         return (
-            f"(SELECT {expression} FROM {_table(Order)} AS record "
+            f"(SELECT {expression} FROM {quoted_table(Order)} AS record "
             "WHERE record.customer_id = customer.id AND record.deleted_at IS NULL "
             f"AND record.ordered_on > {after} AND record.ordered_on <= {upto})",
             params + upto_params,
@@ -134,10 +121,10 @@ def _growth(recent: Callable, before: Callable) -> Callable:
 
 
 def _days_since_last_order(arguments, vendor, at):
-    end, params = _at(vendor, at)
-    upto, upto_params = _day(vendor, timezone.localdate(at))
+    end, params = moment_sql(vendor, at)
+    upto, upto_params = day_sql(vendor, timezone.localdate(at))
     last = (
-        f"(SELECT MAX(record.ordered_on) FROM {_table(Order)} AS record "
+        f"(SELECT MAX(record.ordered_on) FROM {quoted_table(Order)} AS record "
         "WHERE record.customer_id = customer.id AND record.deleted_at IS NULL "
         f"AND record.ordered_on <= {upto})"
     )
@@ -145,10 +132,10 @@ def _days_since_last_order(arguments, vendor, at):
 
 
 def _complaints(arguments, vendor, at):
-    end, params = _at(vendor, at)
-    upto, upto_params = _at(vendor, at)
+    end, params = moment_sql(vendor, at)
+    upto, upto_params = moment_sql(vendor, at)
     return (
-        f"(SELECT COUNT(*) FROM {_table(Feedback)} AS record "
+        f"(SELECT COUNT(*) FROM {quoted_table(Feedback)} AS record "
         "WHERE record.customer_id = customer.id AND record.deleted_at IS NULL "
         f"AND record.kind = '{FeedbackKind.COMPLAINT}' AND record.received_at <= {upto} "
         f"AND {days_between(vendor, end, 'record.received_at')} <= {COMPLAINT_DAYS})",

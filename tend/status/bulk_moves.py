@@ -27,7 +27,15 @@ from django.utils.translation import gettext as _
 
 from tend.accounts.models import User
 from tend.core.inputs import clean_reason
-from tend.core.sql import execute, fetch, moment, moment_parameter, quoted_table, seconds_between
+from tend.core.sql import (
+    empty_temporary_table,
+    execute,
+    fetch,
+    moment,
+    moment_parameter,
+    quoted_table,
+    seconds_between,
+)
 from tend.customers.models import Customer
 from tend.customers.selectors import customer_scope
 from tend.status import conditions
@@ -38,7 +46,7 @@ from tend.status.actions import (
     has_role,
     set_by_problem,
 )
-from tend.status.cadence import refresh_follow_up_due
+from tend.status.cadence import paces_follow_ups, refresh_follow_up_due
 from tend.status.events import customers_event
 from tend.status.facts import FACTS, fact_label, fact_sql, signatures
 from tend.status.models import (
@@ -128,9 +136,8 @@ def candidates():
     """An empty candidates table for the current transaction (PostgreSQL drops it at commit;
     SQLite keeps one per connection, emptied here)."""
     json_type = "JSONB" if connection.vendor == "postgresql" else "TEXT"
-    on_commit = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
-    execute(
-        f"CREATE TEMPORARY TABLE IF NOT EXISTS {TABLE} ("
+    empty_temporary_table(
+        TABLE,
         "customer_id BIGINT PRIMARY KEY, "
         f"facts {json_type}, "
         # The facts the current move's guard read: kept with this move only.
@@ -140,11 +147,10 @@ def candidates():
         "changed BOOLEAN NOT NULL DEFAULT FALSE, "
         "waiting BOOLEAN NOT NULL DEFAULT FALSE, "
         "refused BOOLEAN NOT NULL DEFAULT FALSE, "
-        "message VARCHAR(1000))"
-        f"{on_commit}"
+        "message VARCHAR(1000)",
     )
     chosen = Candidates()
-    chosen.clear()
+    chosen.empty = True
     try:
         yield chosen
     finally:
@@ -523,7 +529,7 @@ def _write(dimension, target, *, from_state, actor, door, reason, rule_key, now)
             f"WHERE {TABLE}.outcome = '{MOVING}' AND {TABLE}.customer_id = {quoted_table(ChecklistTick)}.customer_id "
             f"AND step.id = {quoted_table(ChecklistTick)}.step_id)"
         )
-    if State.objects.filter(dimension=dimension, follow_up_days__isnull=False).exists():
+    if paces_follow_ups({dimension.pk}):
         # The follow-up due date follows the grade (S7), for every customer moved at once.
         refresh_follow_up_due(Customer.objects.filter(id__in=RawSQL(moving, [])))
     execute(f"UPDATE {TABLE} SET outcome = '{CHANGED}', changed = TRUE WHERE outcome = '{MOVING}'")

@@ -53,6 +53,7 @@ from tend.accounts.models import User
 from tend.core.errors import ValidationFailed
 from tend.core.ids import parse_record_id
 from tend.core.pagination import Page, encode_cursor
+from tend.core.sql import day_sql
 from tend.customers.models import UNGRADED_RANK, Customer
 from tend.customers.selectors import visible_customers
 from tend.status.models import CustomerState, State
@@ -153,18 +154,27 @@ def after_state_change(customer_id: int, *states: State | None) -> None:
     """For change_state: the due date follows the grade when the state left or entered
     belongs to the grade dimension (a state with a cadence, or one of its dimension's)."""
     dimension_ids = {state.dimension_id for state in states if state is not None}
-    grade = State.objects.filter(dimension_id__in=dimension_ids, follow_up_days__isnull=False)
-    if dimension_ids and grade.exists():
+    if paces_follow_ups(dimension_ids):
         refresh_customer_follow_up(customer_id)
+
+
+def paces_follow_ups(dimension_ids) -> bool:
+    """Whether one of these dimensions is the grade (its states carry a cadence)."""
+    return bool(dimension_ids) and (
+        State.objects.filter(dimension_id__in=dimension_ids, follow_up_days__isnull=False).exists()
+    )
 
 
 def days_to_follow_up_sql(arguments, vendor: str, now: datetime.datetime) -> tuple[str, list]:
     """The fact next_follow_up_in_days over the row `customer`: days from `now`'s day to the
     due date (negative when overdue; unknown without one)."""
-    today = connection.ops.adapt_datefield_value(timezone.localdate(now))
+    today, params = day_sql(vendor, timezone.localdate(now))
     if vendor == "postgresql":
-        return "(customer.follow_up_due_on - CAST(%s AS DATE))", [today]
-    return "CAST(ROUND(julianday(customer.follow_up_due_on) - julianday(%s)) AS INTEGER)", [today]
+        return f"(customer.follow_up_due_on - {today})", params
+    return (
+        f"CAST(ROUND(julianday(customer.follow_up_due_on) - julianday({today})) AS INTEGER)",
+        params,
+    )
 
 
 # --- the grade --------------------------------------------------------------------------------

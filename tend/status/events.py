@@ -27,15 +27,12 @@ def customers_event(customer_ids: list[int], trigger: str) -> None:
         from tend.status.tasks import evaluate_customers
 
         # No job when no enabled rule listens (one small query instead of a queued job).
-        if Rule.objects.filter(
-            enabled=True, trigger__in={trigger, RuleTrigger.STATE_ENTERED}
-        ).exists():
+        if listening(trigger).exists():
             evaluate_customers(list(customer_ids), trigger)
 
     transaction.on_commit(enqueue)
 
 
-def rules_for(trigger: str) -> list[Rule]:
+def listening(trigger: str):
     """The enabled rules an event runs: its own trigger's, then those of a state entered."""
-    triggers = {trigger, RuleTrigger.STATE_ENTERED}
-    return list(Rule.objects.filter(enabled=True, trigger__in=triggers))
+    return Rule.objects.filter(enabled=True, trigger__in={trigger, RuleTrigger.STATE_ENTERED})

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tend.activities.models import Activity
 from tend.contracts.models import SIGNED_STATUSES, Contract, ContractStatus
-from tend.core.sql import days_between, moment, moment_parameter
+from tend.core.sql import day_sql, days_between, moment_sql, quoted_table
 from tend.customers.models import Contact, Customer, CustomerKind, CustomFieldDefinition
 from tend.customers.models import CustomFieldType as FieldType
 from tend.service.models import OPEN_TICKET_STATUSES, Feedback, FeedbackKind, Ticket
@@ -123,18 +123,10 @@ class ModelView:
         return None if found is None else list(found[1])
 
 
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _now(vendor: str, now: datetime.datetime) -> tuple[str, list]:
-    return moment_parameter(vendor), [moment(now)]
-
-
 def _count(model, condition: str) -> Callable:
     def sql(arguments, vendor, now):
         return (
-            f"(SELECT COUNT(*) FROM {_table(model)} AS record "
+            f"(SELECT COUNT(*) FROM {quoted_table(model)} AS record "
             "WHERE record.customer_id = customer.id AND record.deleted_at IS NULL "
             f"AND {condition})",
             [],
@@ -145,8 +137,8 @@ def _count(model, condition: str) -> Callable:
 
 def _days_since(column: str) -> Callable:
     def sql(arguments, vendor, now):
-        moment_sql, params = _now(vendor, now)
-        return days_between(vendor, moment_sql, f"customer.{column}"), params
+        now_sql, params = moment_sql(vendor, now)
+        return days_between(vendor, now_sql, f"customer.{column}"), params
 
     return sql
 
@@ -154,17 +146,17 @@ def _days_since(column: str) -> Callable:
 def _current_state(column: str) -> str:
     """A subquery over the customer's current states of the dimension named by a parameter."""
     return (
-        f"SELECT {column} FROM {_table(CustomerState)} AS current "
-        f"JOIN {_table(Dimension)} AS dimension ON dimension.id = current.dimension_id "
-        f"JOIN {_table(State)} AS state ON state.id = current.state_id "
+        f"SELECT {column} FROM {quoted_table(CustomerState)} AS current "
+        f"JOIN {quoted_table(Dimension)} AS dimension ON dimension.id = current.dimension_id "
+        f"JOIN {quoted_table(State)} AS state ON state.id = current.state_id "
         "WHERE current.customer_id = customer.id AND dimension.key = %s"
     )
 
 
 def _days_in_state(arguments, vendor, now):
-    moment_sql, params = _now(vendor, now)
+    now_sql, params = moment_sql(vendor, now)
     since = f"({_current_state('MIN(current.since)')})"
-    return days_between(vendor, moment_sql, since), [*params, arguments[0]]
+    return days_between(vendor, now_sql, since), [*params, arguments[0]]
 
 
 def _state(arguments, vendor, now):
@@ -176,12 +168,12 @@ def _in_state(arguments, vendor, now):
 
 
 def _complaints(arguments, vendor, now):
-    moment_sql, params = _now(vendor, now)
+    now_sql, params = moment_sql(vendor, now)
     return (
-        f"(SELECT COUNT(*) FROM {_table(Feedback)} AS record "
+        f"(SELECT COUNT(*) FROM {quoted_table(Feedback)} AS record "
         "WHERE record.customer_id = customer.id AND record.deleted_at IS NULL "
         f"AND record.kind = '{FeedbackKind.COMPLAINT}' "
-        f"AND {days_between(vendor, moment_sql, 'record.received_at')} <= {COMPLAINT_DAYS})",
+        f"AND {days_between(vendor, now_sql, 'record.received_at')} <= {COMPLAINT_DAYS})",
         params,
     )
 
@@ -191,7 +183,7 @@ def _stored(expression: str) -> Callable:
 
     def sql(arguments, vendor, now):
         return (
-            f"(SELECT {expression} FROM {_table(CustomerFacts)} AS facts "
+            f"(SELECT {expression} FROM {quoted_table(CustomerFacts)} AS facts "
             "WHERE facts.customer_id = customer.id)",
             [],
         )
@@ -203,17 +195,17 @@ def _stored(expression: str) -> Callable:
 
 
 def _days_overdue(arguments, vendor, now):
-    moment_sql, params = _now(vendor, now)
+    now_sql, params = moment_sql(vendor, now)
     oldest = (
-        f"(SELECT facts.oldest_overdue_on FROM {_table(CustomerFacts)} AS facts "
+        f"(SELECT facts.oldest_overdue_on FROM {quoted_table(CustomerFacts)} AS facts "
         "WHERE facts.customer_id = customer.id)"
     )
-    return days_between(vendor, moment_sql, oldest), params
+    return days_between(vendor, now_sql, oldest), params
 
 
 def _days_overdue_joined(arguments, vendor, now):
-    moment_sql, params = _now(vendor, now)
-    return days_between(vendor, moment_sql, "facts.oldest_overdue_on"), params
+    now_sql, params = moment_sql(vendor, now)
+    return days_between(vendor, now_sql, "facts.oldest_overdue_on"), params
 
 
 _days_overdue.joined = _days_overdue_joined
@@ -226,8 +218,7 @@ def _growth(recent: str, before: str) -> str:
 
 def _today(vendor: str, now: datetime.datetime) -> tuple[str, list]:
     """The local date of `now` as a parameter, typed where the database needs it."""
-    placeholder = "CAST(%s AS DATE)" if vendor == "postgresql" else "%s"
-    return placeholder, [connection.ops.adapt_datefield_value(timezone.localdate(now))]
+    return day_sql(vendor, timezone.localdate(now))
 
 
 # Contracts counted for days_to_contract_end, and the renewals that make one not count.
@@ -237,7 +228,7 @@ _renewing = ", ".join(f"'{status}'" for status in sorted(SIGNED_STATUSES))
 
 def _days_to_contract_end(arguments, vendor, now):
     today, params = _today(vendor, now)
-    table = _table(Contract)
+    table = quoted_table(Contract)
     nearest = (
         f"(SELECT MIN(contract.ends_on) FROM {table} AS contract "
         "WHERE contract.customer_id = customer.id AND contract.deleted_at IS NULL "
@@ -260,7 +251,7 @@ PROFILE_FIELDS = (
     ("customer.address <> ''", None),
     ("customer.credit_code <> ''", CustomerKind.COMPANY),
     (
-        f"EXISTS (SELECT 1 FROM {_table(Contact)} AS contact "
+        f"EXISTS (SELECT 1 FROM {quoted_table(Contact)} AS contact "
         "WHERE contact.customer_id = customer.id AND contact.deleted_at IS NULL "
         "AND (contact.mobile <> '' OR contact.phone <> '' OR contact.email <> ''))",
         None,
@@ -687,7 +678,7 @@ def facts_for(
         params += fact_params
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {', '.join(columns)} FROM {_table(Customer)} AS customer "
+            f"SELECT {', '.join(columns)} FROM {quoted_table(Customer)} AS customer "
             "WHERE customer.id = %s",
             [*params, customer_id],
         )

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from tend.activities.models import Activity
 from tend.core.bulk import bulk_insert
-from tend.core.sql import days_between, moment_parameter
+from tend.core.sql import day_parameter, days_between, moment_parameter, quoted_table
 from tend.customers.models import Customer
 from tend.orders.models import Order, Payment, PaymentAllocation
 from tend.service.models import OPEN_TICKET_STATUSES, Feedback, FeedbackKind, Ticket
@@ -83,10 +83,6 @@ SEGMENTS = (
 )
 
 
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
 def days_from(vendor: str, end: str, start: str) -> str:
     """Whole days from the date expression `start` to the date expression `end`."""
     if vendor == "postgresql":
@@ -134,7 +130,7 @@ def grouped_scans(now: datetime.datetime, customer_ids=None) -> dict[str, tuple[
             "SUM(CASE WHEN valid_communication THEN 1 ELSE 0 END) AS valid, "
             "MAX(CASE WHEN valid_communication THEN occurred_at END) AS last_valid, "
             "SUM(CASE WHEN occurred_at >= %s THEN 1 ELSE 0 END) AS recent "
-            f"FROM {_table(Activity)} WHERE deleted_at IS NULL{ids} GROUP BY customer_id",
+            f"FROM {quoted_table(Activity)} WHERE deleted_at IS NULL{ids} GROUP BY customer_id",
             [at["since_90d"], *id_params],
         ),
         # With the days with orders up to today, the first and the last: purchases in the
@@ -149,7 +145,7 @@ def grouped_scans(now: datetime.datetime, customer_ids=None) -> dict[str, tuple[
             "SUM(CASE WHEN ordered_on > %s THEN amount ELSE 0 END) AS q1, "
             "SUM(CASE WHEN ordered_on > %s AND ordered_on <= %s THEN amount ELSE 0 END) AS q2, "
             "SUM(CASE WHEN ordered_on > %s AND ordered_on <= %s THEN amount ELSE 0 END) AS q3 "
-            f"FROM {_table(Order)} WHERE deleted_at IS NULL{ids} GROUP BY customer_id",
+            f"FROM {quoted_table(Order)} WHERE deleted_at IS NULL{ids} GROUP BY customer_id",
             [
                 at["today"],
                 at["today"],
@@ -168,12 +164,12 @@ def grouped_scans(now: datetime.datetime, customer_ids=None) -> dict[str, tuple[
             f"SELECT customer_id, SUM(CASE WHEN status IN ({open_statuses}) THEN 1 ELSE 0 END) "
             "AS open, AVG(CASE WHEN satisfaction IS NOT NULL AND resolved_at >= %s "
             "THEN CAST(satisfaction AS DOUBLE PRECISION) END) AS satisfaction "
-            f"FROM {_table(Ticket)} WHERE deleted_at IS NULL AND (status IN ({open_statuses}) "
+            f"FROM {quoted_table(Ticket)} WHERE deleted_at IS NULL AND (status IN ({open_statuses}) "
             f"OR (satisfaction IS NOT NULL AND resolved_at >= %s)){ids} GROUP BY customer_id",
             [at["since_365d"], at["since_365d"], *id_params],
         ),
         "complaints": (
-            f"SELECT customer_id, COUNT(*) AS complaints FROM {_table(Feedback)} "
+            f"SELECT customer_id, COUNT(*) AS complaints FROM {quoted_table(Feedback)} "
             f"WHERE deleted_at IS NULL AND kind = '{FeedbackKind.COMPLAINT}' "
             f"AND received_at >= %s{ids} GROUP BY customer_id",
             [at["since_90d"], *id_params],
@@ -181,10 +177,10 @@ def grouped_scans(now: datetime.datetime, customer_ids=None) -> dict[str, tuple[
         "overdue": (
             "SELECT orders.customer_id, SUM(orders.amount - COALESCE(paid.allocated, 0)) "
             "AS overdue, MIN(orders.due_on) AS oldest "
-            f"FROM {_table(Order)} AS orders LEFT JOIN ("
+            f"FROM {quoted_table(Order)} AS orders LEFT JOIN ("
             "SELECT allocation.order_id, SUM(allocation.amount) AS allocated "
-            f"FROM {_table(PaymentAllocation)} AS allocation "
-            f"JOIN {_table(Payment)} AS payment ON payment.id = allocation.payment_id "
+            f"FROM {quoted_table(PaymentAllocation)} AS allocation "
+            f"JOIN {quoted_table(Payment)} AS payment ON payment.id = allocation.payment_id "
             f"WHERE payment.deleted_at IS NULL{paid_ids} GROUP BY allocation.order_id"
             ") AS paid ON paid.order_id = orders.id "
             "WHERE orders.deleted_at IS NULL AND orders.due_on < %s "
@@ -203,7 +199,7 @@ def refresh_facts(now: datetime.datetime | None = None, customer_ids=None) -> in
     now = now or timezone.now()
     vendor = connection.vendor
     at = _moments(now)
-    today = "CAST(%s AS DATE)" if vendor == "postgresql" else "%s"
+    today = day_parameter(vendor)
     contact_days = days_between(vendor, moment_parameter(vendor), "customer.last_contact_at")
     # Parameters in the order of their placeholders: the SELECT list's, then the scans'.
     params = [at["now"], at["now"], at["today"], at["today"]]
@@ -231,7 +227,7 @@ def refresh_facts(now: datetime.datetime | None = None, customer_ids=None) -> in
         "CASE WHEN orders.days > 0 THEN orders.days - 1 END AS repeat_order_days, "
         f"{days_from(vendor, 'orders.last_on', 'orders.first_on')} "
         "AS days_first_to_last_order "
-        f"FROM {_table(Customer)} AS customer {''.join(joins)}"
+        f"FROM {quoted_table(Customer)} AS customer {''.join(joins)}"
         f"WHERE customer.deleted_at IS NULL{only}"
     )
     # The health score weighs the columns just computed; P(alive) comes after the INSERT.
@@ -243,12 +239,12 @@ def refresh_facts(now: datetime.datetime | None = None, customer_ids=None) -> in
     )
     written = ("health_score", *PREDICTED, *COLUMNS[1:])
     insert = (
-        f"INSERT INTO {_table(CustomerFacts)} ({', '.join(COLUMNS)}, rfm_segment, "
+        f"INSERT INTO {quoted_table(CustomerFacts)} ({', '.join(COLUMNS)}, rfm_segment, "
         f"{', '.join(PREDICTED)}, health_score) {select}"
     )
     with connection.cursor() as cursor:
         if customer_ids is None:
-            cursor.execute(f"DELETE FROM {_table(CustomerFacts)}")
+            cursor.execute(f"DELETE FROM {quoted_table(CustomerFacts)}")
             cursor.execute(insert, params)
             count = cursor.rowcount
             _score(cursor, _fit(cursor, now))
@@ -257,8 +253,8 @@ def refresh_facts(now: datetime.datetime | None = None, customer_ids=None) -> in
         # quintile is a place among all customers); deleted customers lose theirs.
         gone, gone_params = _only("customer_id", customer_ids)
         cursor.execute(
-            f"DELETE FROM {_table(CustomerFacts)} WHERE NOT EXISTS (SELECT 1 FROM "
-            f"{_table(Customer)} AS customer WHERE customer.id = customer_id "
+            f"DELETE FROM {quoted_table(CustomerFacts)} WHERE NOT EXISTS (SELECT 1 FROM "
+            f"{quoted_table(Customer)} AS customer WHERE customer.id = customer_id "
             f"AND customer.deleted_at IS NULL){gone}",
             gone_params,
         )
@@ -289,7 +285,7 @@ def latest_fit() -> "bgnbd.Parameters | None":
 def _distribution() -> tuple[np.ndarray, ...]:
     """The distinct (x, t_x, T) of the customers with orders and how many share each, read
     in chunks: at a million customers, a few hundred thousand rows of four numbers."""
-    facts = _table(CustomerFacts)
+    facts = quoted_table(CustomerFacts)
     chunks = []
     with connection.chunked_cursor() as cursor:
         cursor.execute(
@@ -361,7 +357,7 @@ def _matches(table: str, prediction: str) -> str:
 def _predict_some(cursor, fit: "bgnbd.Parameters", customer_ids) -> None:
     """P(alive) and expected orders of some customers (one, before its rules run), with the
     last full refresh's fit: their few rows read, predicted and written back."""
-    facts = _table(CustomerFacts)
+    facts = quoted_table(CustomerFacts)
     only, only_params = _only("customer_id", customer_ids)
     cursor.execute(
         "SELECT customer_id, repeat_order_days, days_first_to_last_order, "
@@ -385,7 +381,7 @@ def _score(cursor, predictions: str | None) -> None:
     gives the same scores), the segment the scores make, and P(alive) and expected orders
     from the table of predictions (when the model could be fitted): one UPDATE of the rows
     of the customers with orders."""
-    facts = _table(CustomerFacts)
+    facts = quoted_table(CustomerFacts)
     segment = "CASE " + " ".join(f"WHEN {condition} THEN '{name}'" for condition, name in SEGMENTS)
     segment += " ELSE 'regular' END"
     predicted, join, sets = "", "", ""
@@ -401,7 +397,7 @@ def _score(cursor, predictions: str | None) -> None:
         "NTILE(5) OVER (ORDER BY customer.last_order_on, facts.customer_id) AS r, "
         "NTILE(5) OVER (ORDER BY facts.orders_total, facts.customer_id) AS f, "
         f"NTILE(5) OVER (ORDER BY facts.revenue_total, facts.customer_id) AS m{predicted} "
-        f"FROM {facts} AS facts JOIN {_table(Customer)} AS customer "
+        f"FROM {facts} AS facts JOIN {quoted_table(Customer)} AS customer "
         f"ON customer.id = facts.customer_id {join}WHERE facts.orders_total > 0"
         ") AS ranked) AS scores "
         f"WHERE scores.customer_id = {facts}.customer_id"

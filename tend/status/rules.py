@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tend.core.errors import ValidationFailed
-from tend.core.sql import moment, moment_parameter, quoted_table
+from tend.core.sql import empty_temporary_table, moment, moment_parameter, quoted_table
 from tend.customers.models import Customer
 from tend.status import conditions
 from tend.status.bulk_moves import TABLE as CANDIDATES
@@ -220,10 +220,18 @@ def _matching_sql(
             "WHERE current.customer_id = customer.id AND current.state_id = %s)"
         )
         params.append(state.pk)
-    if customer_ids is not None:
-        sql += f" AND customer.id IN ({', '.join('%s' for _ in customer_ids) or 'NULL'})"
-        params += list(customer_ids)
+    only, only_params = _among("customer.id", customer_ids)
+    sql += only
+    params += only_params
     return sql, params
+
+
+def _among(column: str, customer_ids) -> tuple[str, list]:
+    """ " AND column IN (…)" for the given customers, or nothing for all of them."""
+    if customer_ids is None:
+        return "", []
+    placeholders = ", ".join("%s" for _ in customer_ids) or "NULL"
+    return f" AND {column} IN ({placeholders})", list(customer_ids)
 
 
 def _rearm(rule: Rule, condition, now, customer_ids, read_fact=fact_sql) -> None:
@@ -231,15 +239,13 @@ def _rearm(rule: Rule, condition, now, customer_ids, read_fact=fact_sql) -> None
     the rule fires for them again when it next comes to hold."""
     where, params = condition_sql(condition, now, read_fact)
     fired = quoted_table(RuleFiring)
-    only = ""
-    if customer_ids is not None:
-        only = f" AND customer_id IN ({', '.join('%s' for _ in customer_ids) or 'NULL'})"
+    only, only_params = _among("customer_id", customer_ids)
     with connection.cursor() as cursor:
         cursor.execute(
             f"DELETE FROM {fired} WHERE rule_key = %s{only} AND NOT EXISTS (SELECT 1 FROM "
             f"{quoted_table(Customer)} AS customer WHERE customer.id = {fired}.customer_id "
             f"AND customer.deleted_at IS NULL AND ({where}) IS TRUE)",
-            [rule.key, *(customer_ids or []), *params],
+            [rule.key, *only_params, *params],
         )
 
 
@@ -376,13 +382,8 @@ CHANGED_TABLE = "tend_status_changed"
 def _changed_scope(results: list[RuleResult], dimensions: set[int]) -> str | None:
     """The customers the last pass moved on one of `dimensions`, in a temporary table, as a
     subquery (None when there are none): only they can flip on them in the next pass."""
-    on_commit = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
+    empty_temporary_table(CHANGED_TABLE, "customer_id BIGINT PRIMARY KEY")
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {CHANGED_TABLE} "
-            f"(customer_id BIGINT PRIMARY KEY){on_commit}"
-        )
-        cursor.execute(f"DELETE FROM {CHANGED_TABLE}")
         changed = sorted(
             {
                 customer

@@ -212,6 +212,7 @@ def customers_where(condition_text: str, now=None) -> RawSQL:
     from django.db import connection
 
     from tend.core.errors import ValidationFailed
+    from tend.core.sql import quoted_table
     from tend.status import conditions
     from tend.status.facts import fact_sql, signatures
 
@@ -222,8 +223,9 @@ def customers_where(condition_text: str, now=None) -> RawSQL:
         raise ValidationFailed(" ".join(messages), field_errors={"condition": messages}) from None
     vendor, now = connection.vendor, now or timezone.now()
     where, params = conditions.to_sql(condition, lambda fact: fact_sql(fact, vendor, now))
-    table = connection.ops.quote_name(Customer._meta.db_table)
-    return RawSQL(f"SELECT customer.id FROM {table} AS customer WHERE {where}", params)
+    return RawSQL(
+        f"SELECT customer.id FROM {quoted_table(Customer)} AS customer WHERE {where}", params
+    )
 
 
 def notifications_for(user, *, limit: int = 100):

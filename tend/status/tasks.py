@@ -9,7 +9,7 @@ import urllib.request
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from tend.status.events import rules_for
+from tend.status.events import listening
 from tend.status.models import Rule, RuleTrigger
 from tend.status.rules import evaluate
 
@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 @db_task(retries=2, retry_delay=30)
 def evaluate_customers(customer_ids: list[int], trigger: str):
-    rules = rules_for(trigger)
+    rules = list(listening(trigger))
     if not rules:
         return 0
     evaluation = evaluate(rules=rules, customer_ids=customer_ids)

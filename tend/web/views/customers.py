@@ -65,7 +65,7 @@ TIME_NODES = (
 )
 
 
-def _filters_from(params) -> CustomerFilters:
+def customer_filters_from(params) -> CustomerFilters:
     try:
         team = int(params.get("team") or 0) or None
     except ValueError:
@@ -153,22 +153,26 @@ def _customer_export_columns():
     return hidden_when_locked(columns, shown=(0, 1, owner))
 
 
-def _listing(params) -> tuple[CustomerFilters, str]:
-    """The list's filters and order, read alike by the list and its export."""
+def _listing(params) -> tuple[CustomerFilters, str, str]:
+    """The list's filters and order, read alike by the list and its export, and what is
+    wrong with its condition on facts (which is then left out, and said so)."""
     ordering = params.get("ordering", DEFAULT_ORDERING)
     if ordering not in CUSTOMER_ORDERINGS:
         ordering = DEFAULT_ORDERING
-    return _filters_from(params), ordering
+    filters, condition_error = customer_filters_from(params), ""
+    if filters.condition:
+        try:
+            customers_where(filters.condition)
+        except ValidationFailed as error:
+            condition_error = error.message
+            filters = replace(filters, condition="")
+    return filters, ordering, condition_error
 
 
 @signed_in
 def customer_export(request):
     """The list as it is filtered and sorted, every page of it, as XLSX or CSV."""
-    filters, ordering = _listing(request.GET)
-    try:
-        customers_where(filters.condition) if filters.condition else None
-    except ValidationFailed:
-        filters = replace(filters, condition="")
+    filters, ordering, _condition_error = _listing(request.GET)
     customers = keyset_ordering(
         filter_customers(request.user, filters)
         .select_related("owner", "team", "facts")
@@ -183,16 +187,9 @@ def customer_export(request):
 @signed_in
 def customer_list(request):
     user = request.user
-    filters, ordering = _listing(request.GET)
+    filters, ordering, condition_error = _listing(request.GET)
     cursor = request.GET.get("cursor") or None
     page_error = ""
-    condition_error = ""
-    if filters.condition:
-        try:
-            customers_where(filters.condition)
-        except ValidationFailed as error:
-            condition_error = error.message
-            filters = replace(filters, condition="")
     try:
         page = customer_page(user, filters, ordering=ordering, cursor=cursor, limit=PAGE_SIZE)
     except ValidationFailed:

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from tend.core.errors import NotFound, TendError, ValidationFailed
 from tend.core.ids import get_or_not_found
-from tend.customers.selectors import access_customer
+from tend.customers.selectors import access_customer, detail_scope, filter_customers
 from tend.status.actions import (
     approve_request,
     change_state,
@@ -19,6 +19,7 @@ from tend.status.actions import (
     tick_step,
     untick_step,
 )
+from tend.status.bulk_moves import change_states_of
 from tend.status.facts import FACTS
 from tend.status.models import ChecklistStep, Dimension, Door, State, TransitionRequest
 from tend.status.rules import rule_outlook
@@ -31,6 +32,7 @@ from tend.status.selectors import (
 )
 from tend.web.access import signed_in
 from tend.web.views.common import redirect_with_error
+from tend.web.views.customers import customer_filters_from
 
 
 def customer_status_tab(request, customer) -> dict:
@@ -147,11 +149,7 @@ def status_review(request):
 def status_bulk(request):
     """Move the status of every customer the customer list's filters select (that the user
     may change): the same checks and history as one move, counted by outcome."""
-    from tend.customers.selectors import detail_scope, filter_customers
-    from tend.status.bulk_moves import change_states_of
-    from tend.web.views.customers import _filters_from
-
-    filters = _filters_from(request.GET)
+    filters = customer_filters_from(request.GET)
     customers = filter_customers(request.user, filters).filter(detail_scope(request.user))
     states = State.objects.select_related("dimension").order_by("dimension__order", "order", "id")
     context = {"states": states, "query": request.GET.urlencode()}
